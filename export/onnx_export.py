@@ -1,0 +1,106 @@
+"""torch.onnx.export (dynamo) of the three graphs of an ASR model.
+
+encoder_conv        mel_chunks [n_chunks, 128, frames<=100]  -> chunk_embeds [n_chunks, tokens, d]
+encoder_transformer windows    [n_windows, tokens<=104, d]   -> audio_embeds [n_windows, tokens, output_dim]
+decoder             inputs_embeds [batch, seq, H], position_ids [batch, seq] (int64),
+                    prefix.i.key/value [1, kv, prefix_len, hd], past.i.key/value [batch, kv, past_len, hd]
+                    -> logits [batch, vocab] (last position only), present.i.key/value [batch, kv, past_len+seq, hd]
+Traced with deliberately odd sizes (no dimension of size 0 or 1, which torch.export would specialise);
+the graphs accept zero-length prefix/past at run time.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.export import Dim
+
+from qwen_asr_edge.model_dir import decoder_cache_names
+
+from .reference_model import AudioEncoder, Qwen3ASR
+
+OPSET = 18
+
+
+class _ConvStemGraph(nn.Module):
+    def __init__(self, encoder: AudioEncoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, mel_chunks: torch.Tensor) -> torch.Tensor:
+        return self.encoder.conv_stem(mel_chunks)
+
+
+class _TransformerGraph(nn.Module):
+    def __init__(self, encoder: AudioEncoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        return self.encoder.transformer(windows)
+
+
+class _DecoderGraph(nn.Module):
+    def __init__(self, model: Qwen3ASR):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs_embeds, position_ids, *cache):
+        caches = [cache[i:i + 4] for i in range(0, len(cache), 4)]
+        hidden, presents = self.model.model(inputs_embeds, position_ids, caches)
+        logits = hidden[:, -1, :] @ self.model.head_weight().T
+        return (logits, *presents)
+
+
+def _export(module: nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
+            dynamic_shapes: tuple) -> None:
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            module.eval(), args, dynamo=True, opset_version=OPSET, input_names=input_names,
+            output_names=output_names, dynamic_shapes=dynamic_shapes, external_data=False, verbose=False,
+            optimize=True,
+        )
+    program.save(str(path), external_data=_needs_external_data(module))
+
+
+def _needs_external_data(module: nn.Module) -> bool:
+    """Protobuf files are limited to 2 GB: bigger graphs keep their weights in `<name>.onnx.data`."""
+    return sum(p.numel() * p.element_size() for p in module.parameters()) > 1_800_000_000
+
+
+def export_conv_stem(model: Qwen3ASR, path: Path) -> None:
+    n, frames = Dim("n_chunks", min=1), Dim("frames", min=1, max=100)
+    mel = torch.randn(3, model.cfg.audio.num_mel_bins, 97)
+    _export(_ConvStemGraph(model.audio_tower), (mel,), path, ["mel_chunks"], ["chunk_embeds"],
+            ({0: n, 2: frames},))
+
+
+def export_audio_transformer(model: Qwen3ASR, path: Path) -> None:
+    n, tokens = Dim("n_windows", min=1), Dim("tokens", min=1)
+    windows = torch.randn(3, 37, model.cfg.audio.d_model)
+    _export(_TransformerGraph(model.audio_tower), (windows,), path, ["windows"], ["audio_embeds"],
+            ({0: n, 1: tokens},))
+
+
+def export_decoder(model: Qwen3ASR, path: Path) -> None:
+    t = model.cfg.text
+    batch, seq = Dim("batch", min=1), Dim("seq", min=1)
+    prefix_len, past_len = Dim("prefix_len", min=0), Dim("past_len", min=0)
+    b, s, p0, p1 = 3, 5, 7, 4
+    embeds = torch.randn(b, s, t.hidden_size)
+    positions = torch.arange(p0 + p1, p0 + p1 + s).repeat(b, 1)
+    cache, cache_shapes = [], []
+    for _ in range(t.num_hidden_layers):
+        prefix = torch.randn(1, t.num_key_value_heads, p0, t.head_dim)
+        past = torch.randn(b, t.num_key_value_heads, p1, t.head_dim)
+        cache += [prefix, prefix.clone(), past, past.clone()]
+        cache_shapes += [{2: prefix_len}, {2: prefix_len}, {0: batch, 2: past_len}, {0: batch, 2: past_len}]
+    cache_in, cache_out = decoder_cache_names(t.num_hidden_layers)
+    _export(_DecoderGraph(model), (embeds, positions, *cache), path,
+            ["inputs_embeds", "position_ids", *cache_in], ["logits", *cache_out],
+            ({0: batch, 1: seq}, {0: batch, 1: seq}, tuple(cache_shapes)))

@@ -1,0 +1,40 @@
+"""Greedy decoding over the decoder graph.
+
+The prompt is prefilled once and its K/V becomes the shared prefix cache; each generated token is fed
+alone with its own growing cache, so a step copies only the generated part, never the prompt's K/V.
+Stops at an EOS token (<|im_end|>, <|endoftext|>) or after `max_new_tokens`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .decoder import Decoder
+
+
+@dataclass(frozen=True)
+class Generation:
+    tokens: tuple[int, ...]
+    logits: tuple[np.ndarray, ...]  # per step [V] float32, only when asked for (tests, diagnostics)
+
+
+def greedy_decode(decoder: Decoder, prompt_embeds: np.ndarray, eos_ids: tuple[int, ...], max_new_tokens: int,
+                  keep_logits: bool = False) -> Generation:
+    """prompt_embeds [S, H] -> generated token ids (EOS not included)."""
+    length = prompt_embeds.shape[0]
+    logits, prefix = decoder.run(prompt_embeds[None], np.arange(length)[None], decoder.empty_cache(), decoder.empty_cache())
+    past = decoder.empty_cache()
+    tokens: list[int] = []
+    kept: list[np.ndarray] = []
+    for step in range(max_new_tokens):
+        if keep_logits:
+            kept.append(logits[0])
+        token = int(np.argmax(logits[0]))
+        if token in eos_ids:
+            break
+        tokens.append(token)
+        if step + 1 == max_new_tokens:
+            break
+        logits, past = decoder.run(decoder.embed([[token]]), np.array([[length + step]]), prefix, past)
+    return Generation(tuple(tokens), tuple(kept))

@@ -1,0 +1,62 @@
+"""Audio encoder driver: log-mel [128, T] -> audio embeddings [N_tok, output_dim].
+
+Chunking follows the official encoder exactly:
+  - the mel is cut into 1 s chunks of 100 frames; the tail chunk (T % 100 frames) is zero-padded to 100
+    when T >= 100, and left unpadded for a single sub-second utterance;
+  - each chunk gives 13 tokens (a tail of r frames keeps ceil(r / 8)), so
+    N_tok = 13 * (T // 100) + ceil((T % 100) / 8);
+  - tokens are grouped into attention windows of 104 tokens (8 chunks = 8 s); attention never crosses a
+    window, so windows are computed independently (the basis of streaming reuse).
+"""
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+
+CHUNK_FRAMES = 100
+CHUNK_TOKENS = 13
+CONV_BATCH = 32  # chunks per conv-stem call: bounds memory on long inputs (480 channels x 64 x 50 floats each)
+WINDOW_BATCH = 8
+
+
+def tokens_for_frames(frames: int) -> int:
+    """Encoder output length for a mel of `frames` frames (the official _get_feat_extract_output_lengths)."""
+    rest = frames % CHUNK_FRAMES
+    return CHUNK_TOKENS * (frames // CHUNK_FRAMES) + (rest + 7) // 8
+
+
+class AudioEncoder:
+    def __init__(self, conv: ort.InferenceSession, transformer: ort.InferenceSession, window_chunks: int = 8):
+        self.conv = conv
+        self.transformer = transformer
+        self.window_tokens = CHUNK_TOKENS * window_chunks
+
+    def chunk_embeddings(self, mel: np.ndarray) -> np.ndarray:
+        """Conv stem over 1 s chunks: [128, T] -> [N_tok, d] (valid frames of every chunk, in order)."""
+        frames = mel.shape[1]
+        if frames < CHUNK_FRAMES:
+            return self.conv.run(None, {"mel_chunks": mel[None].astype(np.float32)})[0][0]
+        n_chunks = -(-frames // CHUNK_FRAMES)
+        padded = np.zeros((mel.shape[0], n_chunks * CHUNK_FRAMES), dtype=np.float32)
+        padded[:, :frames] = mel
+        chunks = padded.reshape(mel.shape[0], n_chunks, CHUNK_FRAMES).transpose(1, 0, 2)
+        out = np.concatenate([self.conv.run(None, {"mel_chunks": np.ascontiguousarray(chunks[i:i + CONV_BATCH])})[0]
+                              for i in range(0, n_chunks, CONV_BATCH)])
+        return out.reshape(-1, out.shape[-1])[:tokens_for_frames(frames)]
+
+    def windows(self, tokens: np.ndarray) -> np.ndarray:
+        """Transformer over independent attention windows: [N_tok, d] -> [N_tok, output_dim]."""
+        w = self.window_tokens
+        n_full = len(tokens) // w
+        parts = []
+        for i in range(0, n_full, WINDOW_BATCH):
+            group = tokens[i * w:min(n_full, i + WINDOW_BATCH) * w].reshape(-1, w, tokens.shape[1])
+            out = self.transformer.run(None, {"windows": group})[0]
+            parts.append(out.reshape(-1, out.shape[-1]))
+        if len(tokens) % w:
+            tail = tokens[n_full * w:][None]
+            parts.append(self.transformer.run(None, {"windows": tail})[0][0])
+        return np.concatenate(parts)
+
+    def __call__(self, mel: np.ndarray) -> np.ndarray:
+        return self.windows(self.chunk_embeddings(mel))

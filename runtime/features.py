@@ -1,0 +1,78 @@
+"""Whisper log-mel features, exactly as Qwen3-ASR's WhisperFeatureExtractor computes them.
+
+For N samples at 16 kHz: periodic Hann(400) window, centred STFT (reflect-pad 200 samples each side,
+hop 160, 400-point real FFT), power |X|^2, the last frame dropped (T = N // 160 frames), a 128-band
+Slaney-scale, Slaney-normalised mel filterbank over 0-8000 Hz, log10(max(mel, 1e-10)), the per-utterance
+clamp x = max(x, max(x) - 8), and (x + 4) / 4. Computed in float64 and returned as float32 [128, T].
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+N_FFT = 400
+HOP = 160
+N_MELS = 128
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above (step ln(6.4)/27)."""
+    hz = np.asarray(hz, dtype=np.float64)
+    mel = hz / (200.0 / 3)
+    log_region = hz >= 1000.0
+    return np.where(log_region, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), mel)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    hz = mel * (200.0 / 3)
+    return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0)), hz)
+
+
+@lru_cache(maxsize=4)
+def mel_filters(n_mels: int = N_MELS, n_fft: int = N_FFT, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Triangular Slaney filterbank [n_fft//2 + 1, n_mels] with area normalisation 2 / (f[m+2] - f[m])."""
+    fft_freqs = np.linspace(0, sample_rate // 2, n_fft // 2 + 1)
+    mel_points = np.linspace(_hz_to_mel(0.0), _hz_to_mel(sample_rate / 2), n_mels + 2)
+    edges = _mel_to_hz(mel_points)
+    widths = np.diff(edges)
+    slopes = edges[None, :] - fft_freqs[:, None]
+    down = -slopes[:, :-2] / widths[:-1]
+    up = slopes[:, 2:] / widths[1:]
+    filters = np.maximum(0.0, np.minimum(down, up))
+    filters *= 2.0 / (edges[2:n_mels + 2] - edges[:n_mels])
+    filters.setflags(write=False)
+    return filters
+
+
+@lru_cache(maxsize=1)
+def _hann() -> np.ndarray:
+    n = np.arange(N_FFT)
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * n / N_FFT)  # periodic Hann
+
+
+def log_mel_power(audio: np.ndarray) -> np.ndarray:
+    """Unclamped log10 mel power [128, N // 160] of 16 kHz mono audio (needs N >= 201 for reflect padding)."""
+    x = np.asarray(audio, dtype=np.float32).astype(np.float64)
+    n_frames = len(x) // HOP
+    padded = np.pad(x, N_FFT // 2, mode="reflect")
+    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
+    spectrum = np.fft.rfft(padded[idx] * _hann(), n=N_FFT, axis=-1)
+    power = spectrum.real ** 2 + spectrum.imag ** 2  # [T, 201]
+    mel = power @ mel_filters()  # [T, 128]
+    return np.log10(np.maximum(mel, 1e-10)).T
+
+
+def normalize_log_mel(log_mel: np.ndarray) -> np.ndarray:
+    """The per-utterance dynamic-range clamp (max - 8) and the (x + 4) / 4 scaling."""
+    if log_mel.size == 0:
+        return log_mel.astype(np.float32)
+    clamped = np.maximum(log_mel, log_mel.max() - 8.0)
+    return ((clamped + 4.0) / 4.0).astype(np.float32)
+
+
+def log_mel_spectrogram(audio: np.ndarray) -> np.ndarray:
+    """Model input features [128, T], T = len(audio) // 160."""
+    return normalize_log_mel(log_mel_power(audio))

@@ -1,0 +1,62 @@
+"""Tokenizer and the official Qwen3-ASR prompt.
+
+Prompt (the chat template with add_generation_prompt=True; the system turn is always present):
+  <|im_start|>system\\n{context}<|im_end|>\\n<|im_start|>user\\n<|audio_start|><|audio_pad|>*N<|audio_end|><|im_end|>\\n
+  <|im_start|>assistant\\n[language {Name}<asr_text>]
+The whole string is encoded at once (as the official processor does), so context text is split by the
+same pre-tokenizer in the same surroundings; the single <|audio_pad|> is then expanded to N copies.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from .errors import InputError
+
+AUDIO_PAD = "<|audio_pad|>"
+SUPPORTED_LANGUAGES = (
+    "Chinese", "English", "Cantonese", "Arabic", "German", "French", "Spanish", "Portuguese", "Indonesian",
+    "Italian", "Korean", "Russian", "Thai", "Vietnamese", "Japanese", "Turkish", "Hindi", "Malay", "Dutch",
+    "Swedish", "Danish", "Finnish", "Polish", "Czech", "Filipino", "Persian", "Greek", "Romanian", "Hungarian",
+    "Macedonian",
+)
+
+
+def normalize_language(name: str | None, supported: tuple[str, ...] = SUPPORTED_LANGUAGES) -> str | None:
+    """'cHINese' -> 'Chinese'; None or blank -> None (auto-detect); unknown names raise InputError."""
+    if name is None or not str(name).strip():
+        return None
+    canonical = str(name).strip()[:1].upper() + str(name).strip()[1:].lower()
+    if canonical not in supported:
+        raise InputError(f"unknown language {name!r}; supported: {', '.join(supported)}")
+    return canonical
+
+
+def prompt_text(context: str, language: str | None) -> str:
+    text = (f"<|im_start|>system\n{context or ''}<|im_end|>\n<|im_start|>user\n"
+            f"<|audio_start|>{AUDIO_PAD}<|audio_end|><|im_end|>\n<|im_start|>assistant\n")
+    return text + f"language {language}<asr_text>" if language else text
+
+
+class PromptTokenizer:
+    """Encodes prompts and decodes generations with the model directory's tokenizer.json."""
+
+    def __init__(self, path: Path, audio_token_id: int):
+        self.tokenizer = Tokenizer.from_file(str(path))
+        self.audio_token_id = audio_token_id
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    def decode(self, ids: list[int]) -> str:
+        """Special tokens are skipped; <asr_text> is not special, so the header survives as in the official code."""
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+    def prompt_ids(self, n_audio_tokens: int, context: str = "", language: str | None = None) -> np.ndarray:
+        ids = self.encode(prompt_text(context, language))
+        at = ids.index(self.audio_token_id)
+        if ids.count(self.audio_token_id) != 1:
+            raise InputError("the context must not contain the <|audio_pad|> token")
+        return np.array(ids[:at] + [self.audio_token_id] * n_audio_tokens + ids[at + 1:], dtype=np.int64)

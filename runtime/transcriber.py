@@ -1,0 +1,136 @@
+"""`Transcriber`: the offline speech-to-text pipeline over an exported model directory.
+
+audio -> mono 16 kHz -> windows of at most `max_window_seconds` (cut at quiet points) -> log-mel ->
+encoder -> audio embeddings scattered into the prompt's <|audio_pad|> positions -> greedy decoding ->
+`language X<asr_text>text` parsed. Window texts are joined with "" and languages merged, as the official
+wrapper does.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .audio import AudioInput, load_audio, split_long_audio
+from .decoder import Decoder
+from .decoding import Generation, greedy_decode
+from .encoder import AudioEncoder
+from .errors import InputError
+from .features import SAMPLE_RATE, log_mel_spectrogram
+from .model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, open_model_dir
+from .postprocess import parse_asr_output
+from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
+from .sessions import make_session
+
+OFFICIAL_MAX_WINDOW_SECONDS = 1200.0
+MAX_CONTEXT_TOKENS = 2048
+
+
+def default_max_new_tokens(seconds: float) -> int:
+    """Generation guard: 16 tokens for the header plus 16 tokens per second of audio (about 3x fast speech)."""
+    return 16 + math.ceil(16 * seconds)
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    language: str
+    raw: str
+    tokens: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Transcription:
+    text: str
+    language: str
+    duration: float
+    segments: tuple[Segment, ...]
+
+    @property
+    def raw(self) -> str:
+        return "".join(s.raw for s in self.segments)
+
+    @property
+    def tokens(self) -> tuple[int, ...]:
+        return tuple(t for s in self.segments for t in s.tokens)
+
+
+def merge_languages(languages: list[str]) -> str:
+    """Comma list of the window languages, empty ones and consecutive duplicates dropped (official rule)."""
+    merged: list[str] = []
+    for lang in languages:
+        if lang and (not merged or merged[-1] != lang):
+            merged.append(lang)
+    return ",".join(merged)
+
+
+class Transcriber:
+    """Load once, transcribe many: `Transcriber(model_dir).transcribe("talk.wav")`."""
+
+    def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu",
+                 max_new_tokens: int | None = None, max_window_seconds: float = OFFICIAL_MAX_WINDOW_SECONDS):
+        self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
+        m = self.model_dir.model
+        self.encoder = AudioEncoder(make_session(self.model_dir.graph(ENCODER_CONV), threads, provider),
+                                    make_session(self.model_dir.graph(ENCODER_TRANSFORMER), threads, provider),
+                                    window_chunks=m["window_chunks"])
+        table = np.load(self.model_dir.file(self.model_dir.manifest["embed_tokens"]), allow_pickle=False, mmap_mode="r")
+        self.decoder = Decoder(make_session(self.model_dir.graph(DECODER), threads, provider), table,
+                               m["num_layers"], m["num_kv_heads"], m["head_dim"])
+        self.tokenizer = PromptTokenizer(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]), m["audio_token_id"])
+        self.eos_ids = tuple(m["eos_token_ids"])
+        self.languages = tuple(m.get("support_languages") or SUPPORTED_LANGUAGES)
+        self.max_new_tokens = max_new_tokens
+        self.max_window_seconds = max_window_seconds
+
+    def generate(self, audio: np.ndarray, context: str = "", language: str | None = None,
+                 keep_logits: bool = False) -> Generation:
+        """Decode one window of 16 kHz audio; `language` must already be canonical (or None)."""
+        embeds = self.encoder(log_mel_spectrogram(audio))
+        ids = self.tokenizer.prompt_ids(len(embeds), context, language)
+        prompt = self.decoder.embed(ids)
+        prompt[ids == self.tokenizer.audio_token_id] = embeds
+        limit = self.max_new_tokens or default_max_new_tokens(len(audio) / SAMPLE_RATE)
+        return greedy_decode(self.decoder, prompt, self.eos_ids, limit, keep_logits)
+
+    def _check_request(self, context: str, language: str | None) -> str | None:
+        forced = normalize_language(language, self.languages)
+        if len(self.tokenizer.encode(context or "")) > MAX_CONTEXT_TOKENS:
+            raise InputError(f"context is longer than {MAX_CONTEXT_TOKENS} tokens")
+        return forced
+
+    def _segments(self, samples: np.ndarray, context: str, forced: str | None) -> Iterator[Segment]:
+        for window in split_long_audio(samples, self.max_window_seconds):
+            generation = self.generate(window.audio, context, forced)
+            raw = self.tokenizer.decode(generation.tokens)
+            lang, text = parse_asr_output(raw, forced)
+            end = min(window.offset + len(window.audio) / SAMPLE_RATE, len(samples) / SAMPLE_RATE)
+            yield Segment(window.offset, end, text, lang, raw, generation.tokens)
+
+    def transcribe_iter(self, audio: AudioInput, context: str = "", language: str | None = None,
+                        sample_rate: int | None = None) -> Iterator[Segment]:
+        """Yield one Segment per audio window as it is decoded (lazy for long inputs)."""
+        forced = self._check_request(context, language)
+        yield from self._segments(load_audio(audio, sample_rate), context, forced)
+
+    def transcribe(self, audio: AudioInput, context: str = "", language: str | None = None,
+                   sample_rate: int | None = None) -> Transcription:
+        """The whole result for one input (a path, encoded bytes, or a numpy array with its sample_rate)."""
+        forced = self._check_request(context, language)
+        samples = load_audio(audio, sample_rate)
+        segments = tuple(self._segments(samples, context, forced))
+        return Transcription(text="".join(s.text for s in segments),
+                             language=merge_languages([s.language for s in segments]),
+                             duration=len(samples) / SAMPLE_RATE, segments=segments)
+
+
+def bundled_model_dir() -> Path | None:
+    """The demo model shipped inside the package, if this installation has one."""
+    path = Path(__file__).parent / "models" / "asr"
+    return path if (path / "manifest.json").is_file() else None
