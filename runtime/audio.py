@@ -49,9 +49,9 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
 
 def prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mono, resampled to 16 kHz, peak-normalised only if the peak exceeds 1, checked for NaN/Inf/length."""
-    audio = to_mono(audio)
-    if audio.size == 0:
+    if np.asarray(audio).size == 0:
         raise AudioError("audio is empty (0 samples)")
+    audio = to_mono(audio)
     if not np.all(np.isfinite(audio)):
         raise AudioError("audio contains NaN or Inf samples")
     if sample_rate <= 0:

@@ -1,0 +1,21 @@
+"""The runtime must run without torch, transformers or the export code."""
+import subprocess
+import sys
+
+from .fixtures import write_clip
+
+
+def test_transcription_imports_no_torch(tiny_model, tmp_path):
+    clip = write_clip(tmp_path / "x.wav", 1.0, seed=0)
+    code = (
+        "import sys\n"
+        "from qwen_asr_edge import Transcriber\n"
+        f"Transcriber({str(tiny_model)!r}, max_new_tokens=2).transcribe({str(clip)!r})\n"
+        "from qwen_asr_edge import cli\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'onnx', 'safetensors')"
+        " or m.startswith('qwen_asr_edge.export'))\n"
+        "print(bad)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
