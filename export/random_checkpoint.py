@@ -88,7 +88,7 @@ def write_tokenizer(out_dir: Path) -> None:
     (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
-def randomize(model: Qwen3ASR, generator: torch.Generator) -> None:
+def randomize(model: torch.nn.Module, generator: torch.Generator) -> None:
     """Unit-variance signal flow: weights ~ N(0, 1/fan_in), biases ~ N(0, 0.5), norms ~ 1 + N(0, 0.1)."""
     with torch.no_grad():
         for name, p in model.named_parameters():
