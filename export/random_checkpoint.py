@@ -83,8 +83,8 @@ def write_tokenizer(out_dir: Path) -> None:
         config["added_tokens_decoder"][str(token_id)] = {
             "content": content, "lstrip": False, "normalized": False, "rstrip": False, "single_word": False,
             "special": content not in NOT_SPECIAL}
-    config.update(audio_token="<|audio_pad|>", audio_bos_token="<|audio_start|>", audio_eos_token="<|audio_end|>",
-                  processor_class="Qwen3ASRProcessor")
+    audio_attrs = {"audio_token": "<|audio_pad|>", "audio_bos_token": "<|audio_start|>", "audio_eos_token": "<|audio_end|>"}
+    config.update(extra_special_tokens=audio_attrs, processor_class="Qwen3ASRProcessor")
     (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
