@@ -68,7 +68,7 @@ def _model_section(cfg: ModelConfig, tokenizer) -> dict:
     }
 
 
-def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "fp32", embed_dtype: str = "fp16",
+def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "fp32", embed_dtype: str = "fp32",
                       log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Path:
     """Export a Qwen3-ASR checkpoint; returns the output directory."""
     ckpt_dir, out_dir = Path(ckpt_dir), Path(out_dir)

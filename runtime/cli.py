@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("checkpoint", help="checkpoint directory (official `thinker.*` or transformers-native -hf layout)")
     exp.add_argument("out_dir", help="output model directory")
     exp.add_argument("--quant", default="fp32", choices=["fp32", "int8", "int4"], help="weight precision [fp32]")
-    exp.add_argument("--embed-dtype", default="fp16", choices=["fp16", "fp32"],
-                     help="host-side token embedding table precision [fp16]")
+    exp.add_argument("--embed-dtype", default="fp32", choices=["fp16", "fp32"],
+                     help="host-side token embedding table precision; fp16 halves it but is not exact [fp32]")
     exp.set_defaults(func=_cmd_export)
 
     tr = sub.add_parser("transcribe", help="transcribe audio files or directories")

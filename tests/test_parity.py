@@ -65,7 +65,7 @@ def official_goldens(ckpt: Path, clips: list[Path], request: str) -> tuple[dict,
 def pair(request, tmp_path_factory):
     ckpt = official_checkpoint(request.param)
     out = tmp_path_factory.mktemp(request.param)
-    fp32 = Transcriber(export_checkpoint(ckpt, out / "fp32", embed_dtype="fp32", log=lambda m: None),
+    fp32 = Transcriber(export_checkpoint(ckpt, out / "fp32", log=lambda m: None),
                        max_new_tokens=MAX_NEW_TOKENS)
     return ckpt, fp32
 
@@ -74,11 +74,11 @@ def _rel_err(ours: np.ndarray, ref: np.ndarray) -> float:
     return float(np.abs(ours - ref).max() / np.abs(ref).max())
 
 
-def _agreeing_steps(ref_logits: np.ndarray) -> int:
-    """Steps before the reference's first near-tie (where float rounding may legitimately flip argmax)."""
+def _agreeing_steps(ref_logits: np.ndarray, near_tie: float = NEAR_TIE) -> int:
+    """Steps before the reference's first near-tie (where rounding may legitimately flip argmax)."""
     top2 = np.sort(ref_logits, axis=1)[:, -2:]
     margin = (top2[:, 1] - top2[:, 0]) / np.abs(ref_logits).max(axis=1)
-    ties = np.flatnonzero(margin < NEAR_TIE)
+    ties = np.flatnonzero(margin < near_tie)
     return int(ties[0]) if len(ties) else len(ref_logits)
 
 
@@ -106,13 +106,28 @@ def test_matches_official(pair, clips, request_name):
         steps = _agreeing_steps(gold["logits"])
         assert steps >= 4, f"{clip.name}: reference near-tie at step {steps}; pick another seed"
         assert list(generation.tokens[:steps]) == ref_tokens[:steps]
-        for ours, ref in zip(generation.logits[:steps], gold["logits"][:steps]):
+        for ours, ref in zip(generation.logits[:steps + 1], gold["logits"][:steps + 1]):  # same inputs up to here
             assert _rel_err(ours, ref) <= TOLERANCE
         if steps == len(gold["logits"]):
             raw = asr.tokenizer.decode(generation.tokens)
             assert raw == record["raw"]
         sequences.add(tuple(generation.tokens))
     assert len(sequences) == len(clips), "different clips must give different tokens (discriminating weights)"
+
+
+def test_fp16_embedding_table_stays_close(pair, clips, tmp_path):
+    """`--embed-dtype fp16` halves the host table: logits within 1e-2 of the logit scale, and the same
+    greedy tokens up to the reference's first margin below that scale (random weights amplify rounding)."""
+    ckpt, _ = pair
+    asr = Transcriber(export_checkpoint(ckpt, tmp_path / "fp16", embed_dtype="fp16", log=lambda m: None),
+                      max_new_tokens=MAX_NEW_TOKENS)
+    assert asr.decoder.embed_table.dtype == np.float16
+    _, goldens = official_goldens(ckpt, clips, "plain")
+    for clip, gold in zip(clips, goldens):
+        generation = asr.generate(load_audio(clip), keep_logits=True)
+        steps = _agreeing_steps(gold["logits"], near_tie=1e-2)
+        assert list(generation.tokens[:steps]) == [int(t) for t in gold["tokens"][:steps]]
+        assert max(_rel_err(o, r) for o, r in zip(generation.logits[:steps + 1], gold["logits"][:steps + 1])) <= 1e-2
 
 
 def test_context_tokenization_uses_the_official_regex(pair):
