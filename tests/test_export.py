@@ -1,0 +1,61 @@
+"""Exporter behaviour beyond parity: tied-head handling, clear refusals, the written directory."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from qwen_asr_edge import ModelDirError, Transcriber
+from qwen_asr_edge.errors import InputError
+from qwen_asr_edge.export import export_checkpoint
+from qwen_asr_edge.export.random_checkpoint import write_random_checkpoint
+
+from .fixtures import synth_clip
+
+QUIET = dict(log=lambda msg: None)
+
+
+def test_stored_tied_head_is_ignored(tmp_path):
+    """ASR heads are tied to the embedding; like the official backends, a stored lm_head copy is ignored."""
+    ckpt = write_random_checkpoint(tmp_path / "ckpt", "tiny", seed=4)
+    weights = load_file(str(ckpt / "model.safetensors"))
+    base = Transcriber(export_checkpoint(ckpt, tmp_path / "with_copy", **QUIET), max_new_tokens=4)
+    weights["thinker.lm_head.weight"] = torch.randn_like(weights["thinker.lm_head.weight"])
+    save_file(weights, str(ckpt / "model.safetensors"))
+    changed = Transcriber(export_checkpoint(ckpt, tmp_path / "other_copy", **QUIET), max_new_tokens=4)
+    del weights["thinker.lm_head.weight"]
+    save_file(weights, str(ckpt / "model.safetensors"))
+    absent = Transcriber(export_checkpoint(ckpt, tmp_path / "absent", **QUIET), max_new_tokens=4)
+    audio = synth_clip(1.5, seed=2)
+    logits = [asr.generate(audio, keep_logits=True).logits[0] for asr in (base, changed, absent)]
+    np.testing.assert_array_equal(logits[0], logits[1])
+    np.testing.assert_array_equal(logits[0], logits[2])
+
+
+def test_manifest_describes_the_directory(tiny_model):
+    manifest = json.loads((tiny_model / "manifest.json").read_text())
+    assert manifest["format"] == "qwen-asr-edge" and manifest["kind"] == "asr"
+    assert set(manifest["files"]) == {p.name for p in tiny_model.iterdir()} - {"manifest.json"}
+    assert manifest["model"]["eos_token_ids"] == [151645, 151643]
+    assert manifest["tokenizer"]["official_regex_fix"] is True  # config says transformers 4.57.6
+
+
+def test_refusals(tmp_path, tiny_model):
+    with pytest.raises(ModelDirError, match="already an exported model"):
+        export_checkpoint(tiny_model, tmp_path / "x", **QUIET)
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    ckpt = write_random_checkpoint(tmp_path / "ckpt", "tiny")
+    (pickled / "config.json").write_text((ckpt / "config.json").read_text())
+    (pickled / "pytorch_model.bin").write_bytes(b"not loaded")
+    with pytest.raises(ModelDirError, match="pickle files are never loaded"):
+        export_checkpoint(pickled, tmp_path / "y", **QUIET)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="refusing to overwrite"):
+        export_checkpoint(ckpt, precious, **QUIET)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    with pytest.raises(InputError, match="only fp32"):
+        export_checkpoint(ckpt, tmp_path / "z", quant="int4", **QUIET)
