@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 from safetensors import safe_open
+from safetensors.torch import save_file
 
 from qwen_asr_edge.errors import ModelDirError
 
@@ -65,3 +66,15 @@ def load_state_dict(ckpt_dir: Path, layout: str, dtype: torch.dtype = torch.floa
     if "model.embed_tokens.weight" not in state:
         raise ModelDirError(f"{ckpt_dir}: no token embedding in the weights (layout {layout!r})")
     return state
+
+
+def save_official_checkpoint(model: torch.nn.Module, config: dict, out_dir: Path,
+                             dtype: torch.dtype = torch.bfloat16, store_tied_head: bool = True) -> None:
+    """Write `model` (canonical names) as an official-layout checkpoint: config.json + model.safetensors
+    with `thinker.*` names. A tied ASR head is stored as a copy, as the released checkpoints do."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {f"thinker.{k}": v.detach().to(dtype).contiguous() for k, v in model.state_dict().items()}
+    if store_tied_head and "thinker.lm_head.weight" not in state:
+        state["thinker.lm_head.weight"] = state["thinker.model.embed_tokens.weight"].clone()
+    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")

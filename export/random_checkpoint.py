@@ -17,10 +17,10 @@ import shutil
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 from qwen_asr_edge.prompt import SUPPORTED_LANGUAGES
 
+from .checkpoint import save_official_checkpoint
 from .config import parse_config
 from .reference_model import Qwen3ASR
 
@@ -44,9 +44,8 @@ CONFIGS = {
 }
 
 
-def official_config(name: str) -> dict:
-    """config.json content in the official nesting for one of CONFIGS."""
-    spec = CONFIGS[name]
+def official_config(spec: dict) -> dict:
+    """config.json content in the official nesting for a size spec like the entries of CONFIGS."""
     text = dict(spec["text"])
     mrope = text.pop("mrope_section")
     return {
@@ -104,14 +103,10 @@ def randomize(model: torch.nn.Module, generator: torch.Generator) -> None:
 def write_random_checkpoint(out_dir: str | Path, config_name: str = "tiny", seed: int = 0) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    raw = official_config(config_name)
+    raw = official_config(CONFIGS[config_name])
     model = Qwen3ASR(parse_config(raw))
     randomize(model, torch.Generator().manual_seed(seed))
-    state = {f"thinker.{k}": v.to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()}
-    state["thinker.lm_head.weight"] = state["thinker.model.embed_tokens.weight"].clone()
-    del model
-    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
-    (out_dir / "config.json").write_text(json.dumps(raw, indent=2), encoding="utf-8")
+    save_official_checkpoint(model, raw, out_dir)
     write_tokenizer(out_dir)
     return out_dir
 

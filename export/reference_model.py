@@ -46,7 +46,8 @@ class AudioAttention(nn.Module):
         self.v_proj = nn.Linear(d, d)
         self.out_proj = nn.Linear(d, d)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, W, d]; key_mask [B, W] (True = real token) only for padded training batches."""
         b, w, d = x.shape
         hd = d // self.heads
 
@@ -54,7 +55,10 @@ class AudioAttention(nn.Module):
             return t.reshape(b, w, self.heads, hd).transpose(1, 2)
 
         q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
-        probs = torch.softmax((q @ k.transpose(-1, -2)) * hd ** -0.5, dim=-1)
+        scores = (q @ k.transpose(-1, -2)) * hd ** -0.5
+        if key_mask is not None:
+            scores = scores.masked_fill(~key_mask[:, None, None, :], float("-inf"))
+        probs = torch.softmax(scores, dim=-1)
         return self.out_proj((probs @ v).transpose(1, 2).reshape(b, w, d))
 
 
@@ -68,8 +72,8 @@ class AudioEncoderLayer(nn.Module):
         self.fc2 = nn.Linear(cfg.encoder_ffn_dim, d)
         self.final_layer_norm = nn.LayerNorm(d)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        h = h + self.self_attn(self.self_attn_layer_norm(h))
+    def forward(self, h: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        h = h + self.self_attn(self.self_attn_layer_norm(h), key_mask)
         return h + self.fc2(F.gelu(self.fc1(self.final_layer_norm(h))))
 
 
@@ -97,11 +101,11 @@ class AudioEncoder(nn.Module):
         x = self.conv_out(x.permute(0, 3, 1, 2).reshape(n, t, c * f))
         return x + self.positional_embedding[:t].unsqueeze(0)
 
-    def transformer(self, windows: torch.Tensor) -> torch.Tensor:
+    def transformer(self, windows: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
         """[B, W, d] attention windows -> [B, W, output_dim] LLM-width audio embeddings."""
         h = windows
         for layer in self.layers:
-            h = layer(h)
+            h = layer(h, key_mask)
         return self.proj2(F.gelu(self.proj1(self.ln_post(h))))
 
 
