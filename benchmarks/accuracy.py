@@ -1,0 +1,78 @@
+"""Accuracy of exported models on a labelled manifest (e.g. the synthetic held-out split).
+
+    python -m benchmarks.accuracy MANIFEST.jsonl MODEL_DIR [MODEL_DIR ...] [--limit N] [--json OUT]
+
+Prints one markdown row per model: WER for space-delimited languages and CER for Chinese (jiwer, on
+lower-cased text with punctuation removed), language-ID accuracy, and real-time factor. Each model
+decodes every utterance through the normal runtime (`Transcriber`), greedy, no forced language.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import jiwer
+
+from qwen_asr_edge import Transcriber
+from training.train_asr import read_manifest
+
+
+def normalize(text: str) -> str:
+    """Lower case, punctuation removed, whitespace collapsed (Chinese: spaces dropped)."""
+    text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text.lower())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def evaluate(model_dir: Path, rows: list[dict], threads: int = 0) -> dict:
+    asr = Transcriber(model_dir, threads=threads)
+    refs: dict[str, list[str]] = {}
+    hyps: dict[str, list[str]] = {}
+    lid, audio_seconds, started = 0, 0.0, time.time()
+    for row in rows:
+        result = asr.transcribe(row["audio"])
+        audio_seconds += result.duration
+        language = row.get("language") or ""
+        lid += result.language == language
+        ref, hyp = normalize(row["text"]), normalize(result.text)
+        if language == "Chinese":
+            ref, hyp = ref.replace(" ", ""), hyp.replace(" ", "")
+        refs.setdefault(language, []).append(ref)
+        hyps.setdefault(language, []).append(hyp)
+    out = {"model": str(model_dir), "utterances": len(rows), "lid_accuracy": lid / len(rows),
+           "rtf": (time.time() - started) / audio_seconds}
+    for language, ref in refs.items():
+        if language == "Chinese":
+            out["cer_Chinese"] = jiwer.cer(ref, hyps[language])
+        else:
+            out[f"wer_{language or 'unknown'}"] = jiwer.wer(ref, hyps[language])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("manifest", type=Path)
+    parser.add_argument("models", type=Path, nargs="+")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args()
+    rows = read_manifest(args.manifest)[:args.limit]
+    results = [evaluate(m, rows, args.threads) for m in args.models]
+    keys = sorted({k for r in results for k in r} - {"model", "utterances"})
+    print("| model | utterances | " + " | ".join(keys) + " |")
+    print("|---|---|" + "---|" * len(keys))
+    for r in results:
+        cells = ["-" if k not in r else f"{r[k] * 100:.2f} %" if k.startswith(("wer", "cer", "lid")) else f"{r[k]:.3f}"
+                 for k in keys]
+        print(f"| {r['model']} | {r['utterances']} | " + " | ".join(cells) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
