@@ -221,6 +221,20 @@ def error_rates(model: Qwen3ASR, tokens: Tokens, examples: list[Example]) -> dic
     return out
 
 
+def new_model(run: Path, spec: dict = DEMO_SPEC) -> tuple[dict, Qwen3ASR, Tokens]:
+    """A freshly initialised model, its official config.json content and the tokenizer (files written to `run`)."""
+    run.mkdir(parents=True, exist_ok=True)
+    raw_config = official_config(spec)
+    raw_config["thinker_config"]["dtype"] = "float32"
+    write_tokenizer(run)
+    (run / "config.json").write_text(json.dumps(raw_config, indent=2))
+    tokenizer, _ = build_tokenizer(run, raw_config["transformers_version"])
+    model = Qwen3ASR(parse_config(raw_config))
+    with torch.no_grad():
+        model.model.embed_tokens.weight.normal_(0.0, 0.02)
+    return raw_config, model, Tokens(tokenizer, model.cfg.audio_token_id)
+
+
 def lr_at(step: int, steps: int, peak: float, warmup: int = 300) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -238,7 +252,7 @@ def batches(examples: list[Example], size: int, rng: random.Random):
             yield [examples[i] for i in g]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -250,22 +264,13 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=1000)
     parser.add_argument("--eval-count", type=int, default=60)
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
 
     run = args.out.with_name(args.out.name + ".run")
-    run.mkdir(parents=True, exist_ok=True)
-    raw_config = official_config(DEMO_SPEC)
-    raw_config["thinker_config"]["dtype"] = "float32"
-    write_tokenizer(run)
-    (run / "config.json").write_text(json.dumps(raw_config, indent=2))
-    tokenizer, _ = build_tokenizer(run, raw_config["transformers_version"])
-    model = Qwen3ASR(parse_config(raw_config))
-    with torch.no_grad():
-        model.model.embed_tokens.weight.normal_(0.0, 0.02)
-    tokens = Tokens(tokenizer, model.cfg.audio_token_id)
+    raw_config, model, tokens = new_model(run)
 
     train = load_examples(args.data / "train" / "manifest.jsonl")
     heldout = load_examples(args.data / "heldout" / "manifest.jsonl")[:args.eval_count]
