@@ -43,9 +43,13 @@ def prompt_text(context: str, language: str | None) -> str:
 class PromptTokenizer:
     """Encodes prompts and decodes generations with the model directory's tokenizer.json."""
 
-    def __init__(self, path: Path, audio_token_id: int):
-        self.tokenizer = Tokenizer.from_file(str(path))
+    def __init__(self, tokenizer: Tokenizer, audio_token_id: int):
+        self.tokenizer = tokenizer
         self.audio_token_id = audio_token_id
+
+    @classmethod
+    def from_file(cls, path: Path, audio_token_id: int) -> "PromptTokenizer":
+        return cls(Tokenizer.from_file(str(path)), audio_token_id)
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids

@@ -83,7 +83,7 @@ class Transcriber:
         table = np.load(self.model_dir.file(self.model_dir.manifest["embed_tokens"]), allow_pickle=False, mmap_mode="r")
         self.decoder = Decoder(make_session(self.model_dir.graph(DECODER), threads, provider), table,
                                m["num_layers"], m["num_kv_heads"], m["head_dim"])
-        self.tokenizer = PromptTokenizer(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]), m["audio_token_id"])
+        self.tokenizer = PromptTokenizer.from_file(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]), m["audio_token_id"])
         self.eos_ids = tuple(m["eos_token_ids"])
         self.languages = tuple(m.get("support_languages") or SUPPORTED_LANGUAGES)
         self.max_new_tokens = max_new_tokens

@@ -39,7 +39,7 @@ from qwen_asr_edge.export.reference_model import Qwen3ASR
 from qwen_asr_edge.export.tokenizer_export import build_tokenizer
 from qwen_asr_edge.features import log_mel_spectrogram
 from qwen_asr_edge.postprocess import parse_asr_output
-from qwen_asr_edge.prompt import prompt_text
+from qwen_asr_edge.prompt import PromptTokenizer
 
 DEMO_SPEC = dict(
     audio=dict(d_model=128, encoder_layers=3, encoder_attention_heads=4, encoder_ffn_dim=512, output_dim=128,
@@ -77,20 +77,11 @@ def load_examples(path: Path) -> list[Example]:
     return out
 
 
-class Tokens:
-    """Prompt and target ids exactly as inference builds them (runtime prompt text, official tokenizer)."""
-
-    def __init__(self, tokenizer, audio_token_id: int):
-        self.tok = tokenizer
-        self.audio_token_id = audio_token_id
-
-    def encode(self, text: str) -> list[int]:
-        return self.tok.encode(text, add_special_tokens=False).ids
+class Tokens(PromptTokenizer):
+    """Prompt ids exactly as inference builds them, plus the training targets."""
 
     def prompt(self, n_audio: int, language: str | None) -> list[int]:
-        ids = self.encode(prompt_text("", language))
-        at = ids.index(self.audio_token_id)
-        return ids[:at] + [self.audio_token_id] * n_audio + ids[at + 1:]
+        return self.prompt_ids(n_audio, "", language).tolist()
 
     def target(self, example: Example, forced: bool) -> list[int]:
         header = "" if forced else f"language {example.language or 'None'}<asr_text>"
@@ -197,7 +188,7 @@ def greedy(model: Qwen3ASR, tokens: Tokens, example: Example, max_new: int = 48)
         caches = [(pk, pv, k, v) for (pk, pv), (k, v) in zip(prefix, past)]
         hidden, presents = model.model(weight[token][None, None], torch.tensor([[ids.shape[1] + step]]), caches)
         past = [(presents[2 * i], presents[2 * i + 1]) for i in range(len(presents) // 2)]
-    return tokens.tok.decode(out, skip_special_tokens=True)
+    return tokens.decode(out)
 
 
 def error_rates(model: Qwen3ASR, tokens: Tokens, examples: list[Example]) -> dict[str, float]:
