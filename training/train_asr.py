@@ -11,7 +11,9 @@ small widths, with the real Qwen3 tokenizer; targets follow the official fine-tu
 
 Speed on 2 cores: the encoder runs once per batch over all 1 s chunks; logits are computed only at
 target positions and over a sampled vocabulary (every token of the corpus targets plus random negatives;
-all rows start small, so untrained rows stay far below trained ones). Progress is checkpointed to
+all rows start small, so untrained rows stay far below trained ones). A training-only CTC head on the
+audio embeddings (weight CTC_WEIGHT, not saved in the checkpoint) makes the encoder spell the transcript
+early; without it the decoder first learns a language model and ignores the audio for a long time. Progress is checkpointed to
 CKPT_DIR.run/ every --save-every steps and resumed automatically. The result is an official-layout
 checkpoint that `qwen-asr-edge export` converts.
 """
@@ -50,6 +52,7 @@ DEMO_SPEC = dict(
 IM_END, ENDOFTEXT = 151645, 151643
 FORCED_LANGUAGE_SHARE = 0.15
 NEGATIVES = 2048
+CTC_WEIGHT = 0.5
 
 
 @dataclass
@@ -141,17 +144,25 @@ def spec_augment(mel: torch.Tensor, rng: random.Random) -> torch.Tensor:
     return mel
 
 
+def ctc_loss(head: torch.nn.Module, audio: list[torch.Tensor], texts: list[list[int]], vocab_ids: torch.Tensor) -> torch.Tensor:
+    """Auxiliary CTC over the audio embeddings (training only): teaches the encoder to spell the transcript
+    tokens early, which the decoder then reads. Class 0 is blank, class k the k-th corpus token."""
+    padded = torch.nn.utils.rnn.pad_sequence(audio, batch_first=True)
+    log_probs = F.log_softmax(head(padded), dim=-1).transpose(0, 1)
+    targets = torch.cat([torch.searchsorted(vocab_ids, torch.tensor(t)) + 1 for t in texts])
+    return F.ctc_loss(log_probs, targets, torch.tensor([len(a) for a in audio]), torch.tensor([len(t) for t in texts]),
+                      zero_infinity=True)
+
+
 def batch_loss(model: Qwen3ASR, tokens: Tokens, batch: list[Example], vocab_ids: torch.Tensor,
-               rng: random.Random, train: bool = True) -> torch.Tensor:
-    mels = [torch.from_numpy(e.mel.astype(np.float32)) for e in batch]
-    if train:
-        mels = [spec_augment(m, rng) for m in mels]
+               rng: random.Random, ctc_head: torch.nn.Module | None = None) -> torch.Tensor:
+    mels = [spec_augment(torch.from_numpy(e.mel.astype(np.float32)), rng) for e in batch]
     audio = encode_audio(model, mels)
     seqs, spans = [], []
     for e, a in zip(batch, audio):
-        forced = train and e.language and rng.random() < FORCED_LANGUAGE_SHARE
+        forced = bool(e.language) and rng.random() < FORCED_LANGUAGE_SHARE
         prompt = tokens.prompt(len(a), e.language if forced else None)
-        target = tokens.target(e, bool(forced))
+        target = tokens.target(e, forced)
         seqs.append(prompt + target)
         spans.append((len(prompt) - 1, len(prompt) + len(target) - 1))
     width = max(len(s) for s in seqs)
@@ -166,7 +177,10 @@ def batch_loss(model: Qwen3ASR, tokens: Tokens, batch: list[Example], vocab_ids:
     negatives = torch.randint(0, model.cfg.text.vocab_size, (NEGATIVES,), generator=torch.Generator().manual_seed(rng.randint(0, 2**31)))
     candidates = torch.unique(torch.cat([vocab_ids, labels, negatives]))
     logits = hidden[rows, cols] @ model.model.embed_tokens.weight[candidates].T
-    return F.cross_entropy(logits, torch.searchsorted(candidates, labels))
+    loss = F.cross_entropy(logits, torch.searchsorted(candidates, labels))
+    if ctc_head is not None:
+        loss = loss + CTC_WEIGHT * ctc_loss(ctc_head, audio, [tokens.encode(e.text) for e in batch], vocab_ids)
+    return loss
 
 
 @torch.no_grad()
@@ -271,12 +285,15 @@ def main(argv: list[str] | None = None) -> None:
     vocab_ids = torch.tensor(sorted(vocab))
     print(f"{len(train)} training utterances, {len(vocab_ids)} distinct target tokens", file=sys.stderr)
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    ctc_head = torch.nn.Linear(model.cfg.audio.output_dim, len(vocab_ids) + 1)
+    optimizer = torch.optim.AdamW([*model.parameters(), *ctc_head.parameters()], lr=args.lr, weight_decay=0.01,
+                                  betas=(0.9, 0.98))
     state_path = run / "state.pt"
     step = 0
     if state_path.is_file():
         state = torch.load(state_path, weights_only=True)
         model.load_state_dict(state["model"])
+        ctc_head.load_state_dict(state["ctc_head"])
         optimizer.load_state_dict(state["optimizer"])
         step = int(state["step"])
         rng.seed(args.seed + step)
@@ -287,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     while step < args.steps:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, args.steps, args.lr)
-        loss = batch_loss(model, tokens, next(stream), vocab_ids, rng)
+        loss = batch_loss(model, tokens, next(stream), vocab_ids, rng, ctc_head)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -299,7 +316,8 @@ def main(argv: list[str] | None = None) -> None:
                   file=sys.stderr, flush=True)
             started = time.time()
         if step % args.save_every == 0 or step == args.steps:
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step},
+            torch.save({"model": model.state_dict(), "ctc_head": ctc_head.state_dict(), "optimizer": optimizer.state_dict(),
+                        "step": step},
                        run / "state.tmp")
             (run / "state.tmp").replace(state_path)
         if step % args.eval_every == 0 or step == args.steps:
