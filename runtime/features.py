@@ -4,12 +4,25 @@ For N samples at 16 kHz: periodic Hann(400) window, centred STFT (reflect-pad 20
 hop 160, 400-point real FFT), power |X|^2, the last frame dropped (T = N // 160 frames), a 128-band
 Slaney-scale, Slaney-normalised mel filterbank over 0-8000 Hz, log10(max(mel, 1e-10)), the per-utterance
 clamp x = max(x, max(x) - 8), and (x + 4) / 4. Computed in float64 and returned as float32 [128, T].
+
+Two implementations give the same numbers (max abs difference <= 1e-5, tests/test_features.py): the C++
+extension `qwen_asr_edge._native` (cpp_ext/, about 3x faster on one thread) when it was built, and the numpy code
+below otherwise, which is also the reference. `QWEN_ASR_EDGE_NATIVE=0` in the environment forces numpy;
+`BACKEND` says which one is in use. Streaming extraction (`_native.StreamingLogMel`) needs the extension.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
 import numpy as np
+
+from ._native_loader import native_module, native_unavailable_reason
+
+_native = native_module()
+NATIVE: bool = _native is not None
+"""True when the C++ extension computes the features."""
+BACKEND: str = "native" if NATIVE else "numpy"
+NATIVE_UNAVAILABLE_REASON: str | None = native_unavailable_reason()
 
 SAMPLE_RATE = 16000
 N_FFT = 400
@@ -53,10 +66,12 @@ def _hann() -> np.ndarray:
     return 0.5 - 0.5 * np.cos(2.0 * np.pi * n / N_FFT)  # periodic Hann
 
 
-def log_mel_power(audio: np.ndarray) -> np.ndarray:
-    """Unclamped log10 mel power [128, N // 160] of 16 kHz mono audio (needs N >= 201 for reflect padding)."""
+def log_mel_power_numpy(audio: np.ndarray) -> np.ndarray:
+    """`log_mel_power` in numpy (float64): the fallback and the reference for the C++ extension."""
     x = np.asarray(audio, dtype=np.float32).astype(np.float64)
     n_frames = len(x) // HOP
+    if n_frames == 0:
+        return np.zeros((N_MELS, 0))
     padded = np.pad(x, N_FFT // 2, mode="reflect")
     idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
     spectrum = np.fft.rfft(padded[idx] * _hann(), n=N_FFT, axis=-1)
@@ -65,14 +80,43 @@ def log_mel_power(audio: np.ndarray) -> np.ndarray:
     return np.log10(np.maximum(mel, 1e-10)).T
 
 
-def normalize_log_mel(log_mel: np.ndarray) -> np.ndarray:
-    """The per-utterance dynamic-range clamp (max - 8) and the (x + 4) / 4 scaling."""
+def log_mel_power(audio: np.ndarray) -> np.ndarray:
+    """Unclamped log10 mel power [128, N // 160] of 16 kHz mono audio (N >= 160 for a frame).
+
+    float32 from the C++ extension, float64 from numpy; the values agree to 1e-5.
+    """
+    x = _mono_float32(audio)
+    return _native.log_mel_power(x) if _native is not None else log_mel_power_numpy(x)
+
+
+def normalize_log_mel(log_mel: np.ndarray, max_value: float | None = None) -> np.ndarray:
+    """The per-utterance dynamic-range clamp (max - 8) and the (x + 4) / 4 scaling.
+
+    `max_value` defaults to `log_mel.max()`. Streaming consumers pass the running max of the frames seen so far
+    (`StreamingLogMel.max_log_mel`); the result is then at most (global max - running max) / 4 below the
+    offline features, and equal to them wherever a value is within 8 of the global max.
+    """
     if log_mel.size == 0:
         return log_mel.astype(np.float32)
-    clamped = np.maximum(log_mel, log_mel.max() - 8.0)
+    if max_value is None:
+        max_value = log_mel.max()
+    clamped = np.maximum(log_mel, np.float64(max_value) - 8.0)
     return ((clamped + 4.0) / 4.0).astype(np.float32)
 
 
+def log_mel_spectrogram_numpy(audio: np.ndarray) -> np.ndarray:
+    """`log_mel_spectrogram` in numpy."""
+    return normalize_log_mel(log_mel_power_numpy(audio))
+
+
 def log_mel_spectrogram(audio: np.ndarray) -> np.ndarray:
-    """Model input features [128, T], T = len(audio) // 160."""
-    return normalize_log_mel(log_mel_power(audio))
+    """Model input features float32 [128, T], T = len(audio) // 160."""
+    x = _mono_float32(audio)
+    return _native.log_mel_spectrogram(x) if _native is not None else log_mel_spectrogram_numpy(x)
+
+
+def _mono_float32(audio: np.ndarray) -> np.ndarray:
+    x = np.asarray(audio, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"log-mel: expected 1-D mono audio, got shape {x.shape}")
+    return x
