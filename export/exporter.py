@@ -5,26 +5,25 @@ that looks complete.
 """
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
 from qwen_asr_edge import __version__
-from qwen_asr_edge.errors import InputError, ModelDirError
-from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, decoder_cache_names, write_manifest
+from qwen_asr_edge.errors import ModelDirError
+from qwen_asr_edge.model_dir import (DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, decoder_cache_names,
+                                    finish_model_dir, start_model_dir)
+from qwen_asr_edge.quantize.pipeline import apply_recipe, recipe_summary, write_fp32_head
+from qwen_asr_edge.quantize.recipe import make_recipe
 
 from .checkpoint import load_state_dict
 from .config import ModelConfig, load_config
 from .onnx_export import export_audio_transformer, export_conv_stem, export_decoder
 from .reference_model import Qwen3ASR
 from .tokenizer_export import build_tokenizer
-
-EMBED_DTYPES = {"fp16": np.float16, "fp32": np.float32}
 
 
 def load_reference_model(ckpt_dir: Path) -> Qwen3ASR:
@@ -68,14 +67,12 @@ def _model_section(cfg: ModelConfig, tokenizer) -> dict:
     }
 
 
-def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "fp32", embed_dtype: str = "fp32",
+def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "fp32", recipe: str = "",
                       log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Path:
-    """Export a Qwen3-ASR checkpoint; returns the output directory."""
+    """Export a Qwen3-ASR checkpoint with the `quant` preset (and `recipe` part overrides, see
+    quantize/recipe.py); returns the output directory."""
     ckpt_dir, out_dir = Path(ckpt_dir), Path(out_dir)
-    if quant != "fp32":
-        raise InputError(f"--quant {quant}: only fp32 is implemented so far (int8/int4 come with the quantization work)")
-    if embed_dtype not in EMBED_DTYPES:
-        raise InputError(f"embedding dtype {embed_dtype!r}: choose one of {', '.join(EMBED_DTYPES)}")
+    precisions = make_recipe(quant, recipe)
     if not ckpt_dir.is_dir():
         raise ModelDirError(f"{ckpt_dir}: checkpoint directory does not exist")
     if (ckpt_dir / "manifest.json").is_file():
@@ -83,8 +80,7 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
     cfg = load_config(ckpt_dir)
     if cfg.kind != "asr":
         raise ModelDirError(f"{ckpt_dir}: is a forced-aligner checkpoint; aligner export is not implemented yet")
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "manifest.json").is_file():
-        raise InputError(f"{out_dir}: exists and is not an exported model directory; refusing to overwrite it")
+    work = start_model_dir(out_dir)
     started = time.time()
     log(f"loading {ckpt_dir} ({cfg.layout} layout, {cfg.text.num_hidden_layers} decoder layers)")
     model = load_reference_model(ckpt_dir)
@@ -92,9 +88,7 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
     if _token_id(tokenizer, "<|audio_pad|>") != cfg.audio_token_id:
         raise ModelDirError(f"{ckpt_dir}: tokenizer's <|audio_pad|> id differs from config audio_token_id {cfg.audio_token_id}")
 
-    work = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    work.mkdir()
     graphs = {
         ENCODER_CONV: ("encoder_conv.onnx", export_conv_stem, ["mel_chunks"], ["chunk_embeds"]),
         ENCODER_TRANSFORMER: ("encoder_transformer.onnx", export_audio_transformer, ["windows"], ["audio_embeds"]),
@@ -107,22 +101,20 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
             log(f"exporting {name} ...")
             export_fn(model, work / file)
             log(f"exported {name} in {time.time() - t0:.1f} s")
-    np.save(work / "embed_tokens.npy", model.model.embed_tokens.weight.detach().numpy().astype(EMBED_DTYPES[embed_dtype]),
-            allow_pickle=False)
+    embed = write_fp32_head(work, graphs[DECODER][0], model.model.embed_tokens.weight.detach().numpy())
+    del model
+    graph_files = {name: file for name, (file, _, _, _) in graphs.items()}
+    embed = apply_recipe(work, graph_files, embed, precisions, log)
     tokenizer.save(str(work / "tokenizer.json"))
-    files = sorted(p.name for p in work.iterdir())
-    write_manifest(work, {
+    finish_model_dir(work, out_dir, {
         "kind": cfg.kind,
         "exporter_version": __version__,
         "model": _model_section(cfg, tokenizer),
-        "quantization": {"recipe": quant, "embed_tokens": embed_dtype},
+        "quantization": recipe_summary(quant, precisions),
         "graphs": {name: {"file": file, "inputs": ins, "outputs": outs} for name, (file, _, ins, outs) in graphs.items()},
-        "embed_tokens": "embed_tokens.npy",
+        "embed_tokens": embed,
         "tokenizer": {"file": "tokenizer.json", "official_regex_fix": regex_fixed},
-    }, files)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)  # checked above: an earlier export or an empty directory
-    work.rename(out_dir)
+    })
     size = sum(p.stat().st_size for p in out_dir.iterdir())
     log(f"exported {out_dir} ({size / 1e6:.1f} MB) in {time.time() - started:.1f} s")
     return out_dir

@@ -4,7 +4,9 @@ encoder_conv        mel_chunks [n_chunks, 128, frames<=100]  -> chunk_embeds [n_
 encoder_transformer windows    [n_windows, tokens<=104, d]   -> audio_embeds [n_windows, tokens, output_dim]
 decoder             inputs_embeds [batch, seq, H], position_ids [batch, seq] (int64),
                     prefix.i.key/value [1, kv, prefix_len, hd], past.i.key/value [batch, kv, past_len, hd]
-                    -> logits [batch, vocab] (last position only), present.i.key/value [batch, kv, past_len+seq, hd]
+                    -> last_hidden [batch, H] (final-norm output at the last position),
+                       present.i.key/value [batch, kv, past_len+seq, hd]
+                    (the exporter then appends the tied head last_hidden -> logits, see quantize/head.py)
 Traced with deliberately odd sizes (no dimension of size 0 or 1, which torch.export would specialise);
 the graphs accept zero-length prefix/past at run time.
 """
@@ -19,6 +21,8 @@ from torch import nn
 from torch.export import Dim
 
 from qwen_asr_edge.model_dir import decoder_cache_names
+
+from qwen_asr_edge.quantize.head import HIDDEN
 
 from .reference_model import AudioEncoder, Qwen3ASR
 
@@ -51,13 +55,13 @@ class _DecoderGraph(nn.Module):
     def forward(self, inputs_embeds, position_ids, *cache):
         caches = [cache[i:i + 4] for i in range(0, len(cache), 4)]
         hidden, presents = self.model.model(inputs_embeds, position_ids, caches)
-        logits = hidden[:, -1, :] @ self.model.head_weight().T
-        return (logits, *presents)
+        return (hidden[:, -1, :], *presents)
 
 
 def _export(module: nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
             dynamic_shapes: tuple) -> None:
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    for name in ("torch.onnx", "onnx_ir"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
@@ -102,5 +106,5 @@ def export_decoder(model: Qwen3ASR, path: Path) -> None:
         cache_shapes += [{2: prefix_len}, {2: prefix_len}, {0: batch, 2: past_len}, {0: batch, 2: past_len}]
     cache_in, cache_out = decoder_cache_names(t.num_hidden_layers)
     _export(_DecoderGraph(model), (embeds, positions, *cache), path,
-            ["inputs_embeds", "position_ids", *cache_in], ["logits", *cache_out],
+            ["inputs_embeds", "position_ids", *cache_in], [HIDDEN, *cache_out],
             ({0: batch, 1: seq}, {0: batch, 1: seq}, tuple(cache_shapes)))

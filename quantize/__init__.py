@@ -1,0 +1,1 @@
+"""Quantization passes over exported graphs (needs the [export] extra: onnx)."""

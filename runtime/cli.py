@@ -1,4 +1,4 @@
-"""Command line: `qwen-asr-edge export | transcribe | info`.
+"""Command line: `qwen-asr-edge export | quantize | quant-report | transcribe | info`.
 
 Errors are one line on stderr (`error: <file>: <reason>`), the other inputs of a batch still run, and
 the exit status is 2 if any input failed or the model is unusable, 130 on Ctrl-C, 0 otherwise.
@@ -15,6 +15,7 @@ from . import __version__
 from .errors import QwenAsrEdgeError
 from .formats import FORMATS, write_result
 from .model_dir import open_model_dir
+from .quantize.recipe import PRESETS
 
 EXIT_FAILED = 2
 EXIT_INTERRUPTED = 130
@@ -43,11 +44,45 @@ def _cmd_export(args: argparse.Namespace) -> int:
         _error("export", f"the exporter needs the [export] extra: pip install 'qwen-asr-edge[export]' ({exc.name} missing)")
         return EXIT_FAILED
     try:
-        export_checkpoint(args.checkpoint, args.out_dir, quant=args.quant, embed_dtype=args.embed_dtype)
+        export_checkpoint(args.checkpoint, args.out_dir, quant=args.quant, recipe=args.recipe)
     except QwenAsrEdgeError as exc:
         _error(args.checkpoint, exc)
         return EXIT_FAILED
     return 0
+
+
+def _cmd_quantize(args: argparse.Namespace) -> int:
+    try:
+        from .quantize.pipeline import quantize_model_dir
+    except ImportError as exc:
+        _error("quantize", f"quantization needs the [export] extra: pip install 'qwen-asr-edge[export]' ({exc.name} missing)")
+        return EXIT_FAILED
+    try:
+        quantize_model_dir(args.fp32_dir, args.out_dir, args.quant, args.recipe)
+    except QwenAsrEdgeError as exc:
+        _error(args.fp32_dir, exc)
+        return EXIT_FAILED
+    return 0
+
+
+def _cmd_quant_report(args: argparse.Namespace) -> int:
+    from .quantize.report import compare_file, mean_row, print_report
+    from .transcriber import Transcriber
+    try:
+        fp32, quant = (Transcriber(d, threads=args.threads) for d in (args.fp32_dir, args.quant_dir))
+    except QwenAsrEdgeError as exc:
+        _error("model", exc)
+        return EXIT_FAILED
+    rows, failed = [], False
+    for path in _expand_inputs(args.audio):
+        try:
+            rows.append(compare_file(fp32, quant, str(path)))
+        except QwenAsrEdgeError as exc:
+            _error(str(path), exc)
+            failed = True
+    if rows:
+        print_report([*rows, mean_row(rows)], as_json=args.json)
+    return EXIT_FAILED if failed or not rows else 0
 
 
 def _resolve_model(model: str | None) -> Path | None:
@@ -67,7 +102,8 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
         _error("-m", "no model directory given and no bundled demo model is installed")
         return EXIT_FAILED
     try:
-        asr = Transcriber(model, threads=args.threads, provider=args.provider, max_new_tokens=args.max_new_tokens)
+        asr = Transcriber(model, threads=args.threads, provider=args.provider, max_new_tokens=args.max_new_tokens,
+                          beam=args.beam)
     except QwenAsrEdgeError as exc:
         _error(model, exc)
         return EXIT_FAILED
@@ -107,10 +143,26 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="convert a Hugging Face checkpoint directory to an exported model directory")
     exp.add_argument("checkpoint", help="checkpoint directory (official `thinker.*` or transformers-native -hf layout)")
     exp.add_argument("out_dir", help="output model directory")
-    exp.add_argument("--quant", default="fp32", choices=["fp32", "int8", "int4"], help="weight precision [fp32]")
-    exp.add_argument("--embed-dtype", default="fp32", choices=["fp16", "fp32"],
-                     help="host-side token embedding table precision; fp16 halves it but is not exact [fp32]")
+    recipe_help = "per-part overrides, e.g. 'decoder=int4:32,embed=int8:128' (parts: encoder_conv, " \
+                  "encoder_transformer, decoder, embed; see docs/quantization.md)"
+    exp.add_argument("--quant", default="fp32", choices=sorted(PRESETS), help="weight precision preset [fp32]")
+    exp.add_argument("--recipe", default="", help=recipe_help)
     exp.set_defaults(func=_cmd_export)
+
+    qu = sub.add_parser("quantize", help="quantize an fp32 exported model directory (no torch needed)")
+    qu.add_argument("fp32_dir")
+    qu.add_argument("out_dir")
+    qu.add_argument("--quant", default="int4", choices=sorted(set(PRESETS) - {"fp32"}), help="preset [int4]")
+    qu.add_argument("--recipe", default="", help=recipe_help)
+    qu.set_defaults(func=_cmd_quantize)
+
+    rep = sub.add_parser("quant-report", help="compare a quantized export with its fp32 source on audio files")
+    rep.add_argument("fp32_dir")
+    rep.add_argument("quant_dir")
+    rep.add_argument("audio", nargs="+", help="audio files or directories")
+    rep.add_argument("--json", action="store_true", help="one JSON line per file instead of a markdown table")
+    rep.add_argument("-t", "--threads", type=int, default=0, help="CPU threads [0: ONNX Runtime's default]")
+    rep.set_defaults(func=_cmd_quant_report)
 
     tr = sub.add_parser("transcribe", help="transcribe audio files or directories")
     tr.add_argument("audio", nargs="+", help="audio files or directories")
@@ -119,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("-l", "--language", help="force the language (e.g. English); default: detect")
     tr.add_argument("--context", default="", help="context / hot words given to the model as its system text")
     tr.add_argument("--max-new-tokens", type=int, help="generation limit per window [16 + 16 per second of audio]")
+    tr.add_argument("--beam", type=int, default=1, help="beam width; 1 is greedy decoding, as the official model [1]")
     tr.add_argument("-t", "--threads", type=int, default=0, help="CPU threads (0: ONNX Runtime's default) [0]")
     tr.add_argument("--provider", default="cpu", choices=["cpu"], help="execution provider [cpu]")
     tr.set_defaults(func=_cmd_transcribe)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import onnxruntime as ort
 
+from .embedding import EmbeddingTable
+
 
 @dataclass(frozen=True)
 class KVCache:
@@ -25,15 +27,11 @@ class KVCache:
 
 
 class Decoder:
-    def __init__(self, session: ort.InferenceSession, embed_table: np.ndarray, num_layers: int, kv_heads: int,
+    def __init__(self, session: ort.InferenceSession, embed: EmbeddingTable, num_layers: int, kv_heads: int,
                  head_dim: int):
         self.session = session
-        self.embed_table = embed_table  # [V, H], float16 or float32
+        self.embed = embed  # token ids [...] -> float32 embeddings [..., H]
         self.num_layers, self.kv_heads, self.head_dim = num_layers, kv_heads, head_dim
-
-    def embed(self, ids: np.ndarray) -> np.ndarray:
-        """Token embeddings [..., H] float32 for int ids [...]."""
-        return self.embed_table[np.asarray(ids)].astype(np.float32)
 
     def empty_cache(self, batch: int = 1) -> KVCache:
         empty = np.zeros((batch, self.kv_heads, 0, self.head_dim), dtype=np.float32)

@@ -7,6 +7,7 @@ Stops at an EOS token (<|im_end|>, <|endoftext|>) or after `max_new_tokens`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -20,8 +21,14 @@ class Generation:
 
 
 def greedy_decode(decoder: Decoder, prompt_embeds: np.ndarray, eos_ids: tuple[int, ...], max_new_tokens: int,
-                  keep_logits: bool = False) -> Generation:
-    """prompt_embeds [S, H] -> generated token ids (EOS not included)."""
+                  keep_logits: bool = False, forced: Sequence[int] | None = None) -> Generation:
+    """prompt_embeds [S, H] -> generated token ids (EOS not included).
+
+    `forced` feeds these tokens instead of the argmax (teacher forcing, to compare two models' logits
+    along the same history); decoding then runs for len(forced) + 1 steps.
+    """
+    if forced is not None:
+        max_new_tokens = len(forced) + 1
     length = prompt_embeds.shape[0]
     logits, prefix = decoder.run(prompt_embeds[None], np.arange(length)[None], decoder.empty_cache(), decoder.empty_cache())
     past = decoder.empty_cache()
@@ -30,7 +37,7 @@ def greedy_decode(decoder: Decoder, prompt_embeds: np.ndarray, eos_ids: tuple[in
     for step in range(max_new_tokens):
         if keep_logits:
             kept.append(logits[0])
-        token = int(np.argmax(logits[0]))
+        token = int(np.argmax(logits[0])) if forced is None or step == len(forced) else forced[step]
         if token in eos_ids:
             break
         tokens.append(token)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelDirError
+from .errors import InputError, ModelDirError
 
 FORMAT_NAME = "qwen-asr-edge"
 FORMAT_VERSION = 1
@@ -141,8 +142,26 @@ def open_model_dir(path: str | os.PathLike, expected_kind: str | None = None, ve
     return model
 
 
-def write_manifest(out_dir: Path, manifest: dict[str, Any], files: list[str]) -> None:
-    """Write manifest.json with format/version and the size + sha256 of each file in `files`."""
-    body = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **manifest}
-    body["files"] = {name: {"size": (out_dir / name).stat().st_size, "sha256": sha256_of(out_dir / name)} for name in files}
-    (out_dir / MANIFEST).write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def start_model_dir(out_dir: Path) -> Path:
+    """A fresh `<out_dir>.partial` to write into; refuses to later replace anything but an earlier export."""
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise InputError(f"{out_dir}: exists and is not an exported model directory; refusing to overwrite it")
+    work = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def finish_model_dir(work: Path, out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write work/manifest.json (format, version, size + sha256 of every other file), then move work to out_dir.
+
+    `work` is `<out_dir>.partial`, so an interrupted export never leaves a directory that looks complete;
+    `start_model_dir` has checked that an existing out_dir is an earlier export (or empty).
+    """
+    body = {**manifest, "format": FORMAT_NAME, "format_version": FORMAT_VERSION}
+    files = sorted(p.name for p in work.iterdir() if p.name != MANIFEST)
+    body["files"] = {name: {"size": (work / name).stat().st_size, "sha256": sha256_of(work / name)} for name in files}
+    (work / MANIFEST).write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    work.rename(out_dir)

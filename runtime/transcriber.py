@@ -16,8 +16,10 @@ from typing import Iterator
 import numpy as np
 
 from .audio import AudioInput, load_audio, split_long_audio
+from .beam import beam_search
 from .decoder import Decoder
 from .decoding import Generation, greedy_decode
+from .embedding import EmbeddingTable
 from .encoder import AudioEncoder
 from .errors import InputError
 from .features import SAMPLE_RATE, log_mel_spectrogram
@@ -74,13 +76,16 @@ class Transcriber:
     """Load once, transcribe many: `Transcriber(model_dir).transcribe("talk.wav")`."""
 
     def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu",
-                 max_new_tokens: int | None = None, max_window_seconds: float = OFFICIAL_MAX_WINDOW_SECONDS):
+                 max_new_tokens: int | None = None, max_window_seconds: float = OFFICIAL_MAX_WINDOW_SECONDS,
+                 beam: int = 1, length_penalty: float = 1.0):
+        if beam < 1:
+            raise InputError(f"beam width {beam}: must be at least 1")
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
         m = self.model_dir.model
         self.encoder = AudioEncoder(make_session(self.model_dir.graph(ENCODER_CONV), threads, provider),
                                     make_session(self.model_dir.graph(ENCODER_TRANSFORMER), threads, provider),
                                     window_chunks=m["window_chunks"])
-        table = np.load(self.model_dir.file(self.model_dir.manifest["embed_tokens"]), allow_pickle=False, mmap_mode="r")
+        table = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
         self.decoder = Decoder(make_session(self.model_dir.graph(DECODER), threads, provider), table,
                                m["num_layers"], m["num_kv_heads"], m["head_dim"])
         self.tokenizer = PromptTokenizer.from_file(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]), m["audio_token_id"])
@@ -88,16 +93,21 @@ class Transcriber:
         self.languages = tuple(m.get("support_languages") or SUPPORTED_LANGUAGES)
         self.max_new_tokens = max_new_tokens
         self.max_window_seconds = max_window_seconds
+        self.beam, self.length_penalty = beam, length_penalty
 
     def generate(self, audio: np.ndarray, context: str = "", language: str | None = None,
                  keep_logits: bool = False) -> Generation:
-        """Decode one window of 16 kHz audio; `language` must already be canonical (or None)."""
+        """Decode one window of 16 kHz audio; `language` must already be canonical (or None).
+
+        Greedy when beam == 1 (per-step logits kept if asked), beam search otherwise (no logits kept)."""
         embeds = self.encoder(log_mel_spectrogram(audio))
         ids = self.tokenizer.prompt_ids(len(embeds), context, language)
         prompt = self.decoder.embed(ids)
         prompt[ids == self.tokenizer.audio_token_id] = embeds
         limit = self.max_new_tokens or default_max_new_tokens(len(audio) / SAMPLE_RATE)
-        return greedy_decode(self.decoder, prompt, self.eos_ids, limit, keep_logits)
+        if self.beam == 1:
+            return greedy_decode(self.decoder, prompt, self.eos_ids, limit, keep_logits)
+        return beam_search(self.decoder, prompt, self.eos_ids, limit, self.beam, self.length_penalty)
 
     def _check_request(self, context: str, language: str | None) -> str | None:
         forced = normalize_language(language, self.languages)

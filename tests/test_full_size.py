@@ -22,7 +22,7 @@ def test_full_size_exports_and_transcribes(tmp_path):
     assert (model_dir / "decoder.onnx.data").is_file()  # over 2 GB: weights kept outside the protobuf
     asr = Transcriber(model_dir, max_new_tokens=16)
     started = time.time()
-    result = asr.transcribe(REPO / "samples" / "hello.wav")
+    result = asr.transcribe(REPO / "samples" / "en_office_temperature.wav")
     size = sum(f.stat().st_size for f in model_dir.iterdir())
     print(f"export {export_seconds:.0f} s, model {size / 1e9:.2f} GB, transcription {time.time() - started:.1f} s, "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.1f} GB")

@@ -37,7 +37,7 @@ def hf_pair(tmp_path_factory):
     model = _hf_model()
     model.save_pretrained(root / "ckpt")
     write_tokenizer(root / "ckpt")
-    exported = export_checkpoint(root / "ckpt", root / "model", embed_dtype="fp32", log=lambda msg: None)
+    exported = export_checkpoint(root / "ckpt", root / "model", log=lambda msg: None)
     return model, Transcriber(exported)
 
 

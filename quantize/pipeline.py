@@ -1,0 +1,105 @@
+"""Apply a quantization recipe to a directory of fp32 graphs (an export in progress or a finished fp32 export)."""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import onnx
+from onnx.external_data_helper import load_external_data_for_model
+
+from qwen_asr_edge.errors import InputError
+from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, finish_model_dir, open_model_dir, start_model_dir
+
+from .head import attach_head, detach_head, write_table
+from .recipe import Precision, make_recipe
+from .weights import quantize_matmuls
+
+PROTOBUF_LIMIT = 1_800_000_000  # protobuf files stop at 2 GB; bigger graphs keep weights in `<file>.data`
+
+
+def save_graph(model: onnx.ModelProto, path: Path) -> None:
+    """Save `model` to `path`, with its weights in `<name>.data` when the graph is too big for protobuf.
+
+    A stale `<name>.data` left from an earlier save is removed once nothing references it.
+    """
+    data = path.with_name(path.name + ".data")
+    raw = sum(len(t.raw_data) for t in model.graph.initializer)
+    if raw > PROTOBUF_LIMIT:
+        data.unlink(missing_ok=True)
+        onnx.save(model, str(path), save_as_external_data=True, location=data.name, size_threshold=1024)
+        return
+    onnx.save(model, str(path))
+    referenced = {e.value for t in model.graph.initializer for e in t.external_data if e.key == "location"}
+    if data.name not in referenced:
+        data.unlink(missing_ok=True)
+
+
+def write_fp32_head(work: Path, decoder_file: str, table: np.ndarray) -> dict:
+    """Save the float table and append the Gemm head reading it to the decoder; returns the embed section."""
+    section = write_table(work, table, None)
+    model = onnx.load(str(work / decoder_file), load_external_data=False)
+    attach_head(model, work, section, *table.shape)
+    save_graph(model, work / decoder_file)
+    return section
+
+
+def apply_recipe(work: Path, graph_files: dict[str, str], embed: dict, recipe: dict[str, Precision],
+                 log: Callable[[str], None]) -> dict:
+    """Quantize the fp32 graphs in `work` in place as `recipe` says; returns the new embed section."""
+    for part in (ENCODER_CONV, ENCODER_TRANSFORMER):
+        if recipe[part].bits:
+            t0 = time.time()
+            path = work / graph_files[part]
+            save_graph(quantize_matmuls(onnx.load(str(path)), recipe[part]), path)
+            log(f"quantized {part} to {recipe[part]} in {time.time() - t0:.1f} s")
+    decoder_bits, embed_bits = recipe[DECODER].bits, recipe["embed"].bits
+    if not (decoder_bits or embed_bits):
+        return embed
+    t0 = time.time()
+    path = work / graph_files[DECODER]
+    table = np.load(work / embed["file"], allow_pickle=False, mmap_mode="r")
+    vocab, hidden = table.shape
+    model = onnx.load(str(path), load_external_data=False)
+    detach_head(model, hidden)
+    if decoder_bits:
+        load_external_data_for_model(model, str(work))
+        model = quantize_matmuls(model, recipe[DECODER])
+    if embed_bits:
+        section = write_table(work, table, recipe["embed"].block_size)
+        del table
+        (work / embed["file"]).unlink()
+        embed = section
+    attach_head(model, work, embed, vocab, hidden)
+    save_graph(model, path)
+    log(f"quantized decoder to {recipe[DECODER]} and the shared embedding/head to {recipe['embed']} "
+        f"in {time.time() - t0:.1f} s")
+    return embed
+
+
+def recipe_summary(quant: str, recipe: dict[str, Precision]) -> dict:
+    return {"recipe": quant, **{part: str(p) for part, p in recipe.items()}}
+
+
+def quantize_model_dir(src: str | Path, out: str | Path, quant: str, overrides: str = "",
+                       log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Path:
+    """Quantize a finished fp32 export into a new directory (no torch needed)."""
+    source = open_model_dir(src)
+    out = Path(out)
+    if source.manifest["quantization"].get("recipe") != "fp32":
+        raise InputError(f"{src}: is already quantized ({source.manifest['quantization'].get('recipe')}); "
+                         "quantize from an fp32 export")
+    recipe = make_recipe(quant, overrides)
+    started = time.time()
+    work = start_model_dir(out)
+    shutil.copytree(source.path, work)
+    graph_files = {name: meta["file"] for name, meta in source.manifest["graphs"].items()}
+    manifest = dict(source.manifest)
+    manifest["embed_tokens"] = apply_recipe(work, graph_files, manifest["embed_tokens"], recipe, log)
+    manifest["quantization"] = recipe_summary(quant, recipe)
+    finish_model_dir(work, out, manifest)
+    log(f"quantized {out} ({sum(p.stat().st_size for p in out.iterdir()) / 1e6:.1f} MB) in {time.time() - started:.1f} s")
+    return out

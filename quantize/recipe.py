@@ -1,0 +1,57 @@
+"""Quantization recipes: the precision of each part of an exported model.
+
+Parts: encoder_conv, encoder_transformer, decoder (its MatMul weights) and embed (the token table, which
+is also the tied output head). A precision is `fp32`, `int8:BLOCK` or `int4:BLOCK` (weight-only,
+symmetric blocks of BLOCK input channels, MatMulNBits with accuracy level 4); `embed` takes fp32 or int8.
+`--quant` picks a preset; `--recipe "decoder=int4:32,embed=int8:128"` overrides single parts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qwen_asr_edge.errors import InputError
+
+PARTS = ("encoder_conv", "encoder_transformer", "decoder", "embed")
+# Block sizes from the measurements in docs/quantization.md.
+PRESETS = {
+    "fp32": "encoder_conv=fp32,encoder_transformer=fp32,decoder=fp32,embed=fp32",
+    "int8": "encoder_conv=fp32,encoder_transformer=int8:32,decoder=int8:32,embed=int8:64",
+    "int4": "encoder_conv=fp32,encoder_transformer=int4:64,decoder=int4:64,embed=int8:64",
+}
+
+
+@dataclass(frozen=True)
+class Precision:
+    bits: int | None  # None: float32
+    block_size: int = 0
+
+    def __str__(self) -> str:
+        return "fp32" if self.bits is None else f"int{self.bits}:{self.block_size}"
+
+    @classmethod
+    def parse(cls, text: str) -> Precision:
+        name, _, block = text.strip().partition(":")
+        if name == "fp32" and not block:
+            return cls(None)
+        if name not in ("int8", "int4"):
+            raise InputError(f"precision {text!r}: expected fp32, int8:BLOCK or int4:BLOCK")
+        size = int(block) if block.isdigit() else 0 if block else 32
+        if size < 16 or size & (size - 1):
+            raise InputError(f"precision {text!r}: the block size must be a power of two >= 16")
+        return cls(int(name[3:]), size)
+
+
+def make_recipe(quant: str, overrides: str = "") -> dict[str, Precision]:
+    """The preset `quant` with `part=precision` overrides (comma-separated) applied."""
+    if quant not in PRESETS:
+        raise InputError(f"--quant {quant}: choose one of {', '.join(PRESETS)}")
+    recipe: dict[str, Precision] = {}
+    for item in filter(None, (PRESETS[quant] + "," + overrides).split(",")):
+        part, sep, value = item.partition("=")
+        if not sep or part.strip() not in PARTS:
+            raise InputError(f"recipe item {item!r}: expected PART=PRECISION with PART one of {', '.join(PARTS)}")
+        recipe[part.strip()] = Precision.parse(value)
+    if recipe["embed"].bits == 4:
+        raise InputError("embed=int4: the table is also the output head, which stays at 8 bits or more "
+                         "(int4 heads flip near-tied tokens)")
+    return recipe

@@ -1,0 +1,25 @@
+"""Weight-only block quantization of a graph's MatMul weights (ONNX Runtime's MatMulNBits)."""
+from __future__ import annotations
+
+import logging
+
+import onnx
+from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+from .recipe import Precision
+
+ACCURACY_LEVEL = 4  # int8 activations with int8 dot-product kernels (VNNI on x86, SDOT/i8mm on ARM64)
+
+
+def quantize_matmuls(model: onnx.ModelProto, precision: Precision) -> onnx.ModelProto:
+    """Every MatMul with a constant weight -> MatMulNBits (symmetric blocks along the input dimension).
+
+    Weights whose input dimension is not a multiple of the block size are left in float by ORT's quantizer.
+    """
+    config = DefaultWeightOnlyQuantConfig(block_size=precision.block_size, is_symmetric=True,
+                                          accuracy_level=ACCURACY_LEVEL, bits=precision.bits)
+    logging.getLogger("onnxruntime.quantization").setLevel(logging.ERROR)
+    quantizer = MatMulNBitsQuantizer(model, bits=precision.bits, block_size=precision.block_size, is_symmetric=True,
+                                     accuracy_level=ACCURACY_LEVEL, algo_config=config)
+    quantizer.process()
+    return quantizer.model.model
