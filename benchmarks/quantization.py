@@ -4,7 +4,8 @@
 
 Builds (and caches under ~/.cache/qwen-asr-edge/bench, keyed by the code that made them) a random-weight
 checkpoint in the official layout, its fp32 export and the int8 / int4 quantizations of that export, then
-measures each in a fresh process (so peak RSS is its own): session load time, encoder and prefill time on
+measures each in a fresh process (so peak RSS is its own), `--repeat` rounds interleaved, keeping the
+fastest time of each figure (this VM's timings are noisy): session load time, encoder and prefill time on
 `--seconds` of speech, decode ms per token over a fixed number of forced tokens (random weights stop at
 random places), peak RSS. Prints a markdown table (and writes it to --out) with ratios against fp32 from
 the same run. Speed does not depend on the weight values, so random weights give honest timings.
@@ -120,7 +121,7 @@ def _measure_in_subprocess(model_dir: Path, args: argparse.Namespace) -> dict:
 def table(rows: dict[str, dict], args: argparse.Namespace) -> str:
     base = rows["fp32"]
     lines = [f"Config `{args.config}` (random weights), {args.seconds:g} s of audio, {args.tokens} forced decode "
-             f"steps, {args.threads} threads; {platform.processor() or platform.machine()}, "
+             f"steps, {args.threads} threads, best of {args.repeat} rounds; {platform.processor() or platform.machine()}, "
              f"{platform.system()} {platform.release()}, onnxruntime {_ort_version()}.", "",
              "| variant | encoder MB | decoder MB | embeddings MB | total MB | load s | encoder s | prefill s "
              "| decode ms/token | decode vs fp32 | peak RSS MB |",
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; times are the minimum over rounds")
     parser.add_argument("--out", type=Path, help="also write the table here")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: one model, JSON on stdout
     args = parser.parse_args()
@@ -152,10 +154,13 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.tokens, args.seconds, args.threads)))
         return
     models = build_models(args.config)
-    rows = {}
-    for name, model_dir in models.items():
-        print(f"measuring {name} ...", file=sys.stderr)
-        rows[name] = {**_measure_in_subprocess(model_dir, args), "sizes": part_sizes(model_dir)}
+    runs: dict[str, list[dict]] = {name: [] for name in models}
+    for round_ in range(args.repeat):  # variants interleaved, so a noisy moment hits all of them alike
+        for name, model_dir in models.items():
+            print(f"measuring {name} ({round_ + 1}/{args.repeat}) ...", file=sys.stderr)
+            runs[name].append(_measure_in_subprocess(model_dir, args))
+    rows = {name: {**{k: (max if k == "peak_rss_mb" else min)(r[k] for r in results) for k in results[0]},
+                   "sizes": part_sizes(models[name])} for name, results in runs.items()}
     text = table(rows, args)
     print(text)
     if args.out:

@@ -14,6 +14,7 @@ from onnx.external_data_helper import load_external_data_for_model
 from qwen_asr_edge.errors import InputError
 from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, finish_model_dir, open_model_dir, start_model_dir
 
+from .fusion import fuse_rms_norms
 from .head import attach_head, detach_head, write_table
 from .recipe import Precision, make_recipe
 from .weights import quantize_matmuls
@@ -67,7 +68,7 @@ def apply_recipe(work: Path, graph_files: dict[str, str], embed: dict, recipe: d
     detach_head(model, hidden)
     if decoder_bits:
         load_external_data_for_model(model, str(work))
-        model = quantize_matmuls(model, recipe[DECODER])
+        model = quantize_matmuls(fuse_rms_norms(model), recipe[DECODER])
     if embed_bits:
         section = write_table(work, table, recipe["embed"].block_size)
         del table
