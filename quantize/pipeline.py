@@ -5,7 +5,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import onnx
@@ -16,6 +16,7 @@ from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, 
 
 from .fusion import fuse_rms_norms
 from .head import attach_head, detach_head, write_table
+from .qdq import QDQ_OPS, apply_qdq, collect_calibration_feeds
 from .recipe import Precision, make_recipe
 from .weights import quantize_matmuls
 
@@ -86,21 +87,32 @@ def recipe_summary(quant: str, recipe: dict[str, Precision]) -> dict:
 
 
 def quantize_model_dir(src: str | Path, out: str | Path, quant: str, overrides: str = "",
+                       calibration: Sequence[str] = (),
                        log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Path:
-    """Quantize a finished fp32 export into a new directory (no torch needed)."""
+    """Quantize a finished fp32 export into a new directory (no torch needed). `quant` is a weight-only
+    preset (with `overrides`, see recipe.py) or "qdq" (NPU graphs, calibrated on the `calibration` audio)."""
     source = open_model_dir(src)
     out = Path(out)
     if source.manifest["quantization"].get("recipe") != "fp32":
         raise InputError(f"{src}: is already quantized ({source.manifest['quantization'].get('recipe')}); "
                          "quantize from an fp32 export")
-    recipe = make_recipe(quant, overrides)
+    if quant == "qdq" and not calibration:
+        raise InputError("--quant qdq needs calibration audio (--calibration FILES_OR_DIRS): real speech like the "
+                         "model's input, a few dozen utterances")
+    recipe = None if quant == "qdq" else make_recipe(quant, overrides)
     started = time.time()
+    feeds = collect_calibration_feeds(source.path, calibration, log) if quant == "qdq" else {}
     work = start_model_dir(out)
     shutil.copytree(source.path, work)
     graph_files = {name: meta["file"] for name, meta in source.manifest["graphs"].items()}
     manifest = dict(source.manifest)
-    manifest["embed_tokens"] = apply_recipe(work, graph_files, manifest["embed_tokens"], recipe, log)
-    manifest["quantization"] = recipe_summary(quant, recipe)
+    if recipe is None:
+        apply_qdq(work, graph_files, feeds, log)
+        manifest["quantization"] = {"recipe": "qdq", "activations": "uint16", "weights": "uint8", "ops": QDQ_OPS,
+                                    "calibration_files": len(calibration)}
+    else:
+        manifest["embed_tokens"] = apply_recipe(work, graph_files, manifest["embed_tokens"], recipe, log)
+        manifest["quantization"] = recipe_summary(quant, recipe)
     finish_model_dir(work, out, manifest)
     log(f"quantized {out} ({sum(p.stat().st_size for p in out.iterdir()) / 1e6:.1f} MB) in {time.time() - started:.1f} s")
     return out

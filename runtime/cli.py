@@ -58,7 +58,8 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
         _error("quantize", f"quantization needs the [export] extra: pip install 'qwen-asr-edge[export]' ({exc.name} missing)")
         return EXIT_FAILED
     try:
-        quantize_model_dir(args.fp32_dir, args.out_dir, args.quant, args.recipe)
+        calibration = [str(p) for p in _expand_inputs(args.calibration)] if args.calibration else []
+        quantize_model_dir(args.fp32_dir, args.out_dir, args.quant, args.recipe, calibration)
     except QwenAsrEdgeError as exc:
         _error(args.fp32_dir, exc)
         return EXIT_FAILED
@@ -152,8 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     qu = sub.add_parser("quantize", help="quantize an fp32 exported model directory (no torch needed)")
     qu.add_argument("fp32_dir")
     qu.add_argument("out_dir")
-    qu.add_argument("--quant", default="int4", choices=sorted(set(PRESETS) - {"fp32"}), help="preset [int4]")
+    qu.add_argument("--quant", default="int4", choices=sorted(set(PRESETS) - {"fp32"}) + ["qdq"],
+                    help="weight-only preset, or qdq: 16-bit activations / 8-bit weights for NPUs [int4]")
     qu.add_argument("--recipe", default="", help=recipe_help)
+    qu.add_argument("--calibration", nargs="+", metavar="AUDIO", help="files or directories of speech (qdq only)")
     qu.set_defaults(func=_cmd_quantize)
 
     rep = sub.add_parser("quant-report", help="compare a quantized export with its fp32 source on audio files")

@@ -6,12 +6,14 @@ import onnx
 import onnxruntime as ort
 import pytest
 
+from qwen_asr_edge import Transcriber
 from qwen_asr_edge.cli import main
 from qwen_asr_edge.embedding import EmbeddingTable
 from qwen_asr_edge.errors import InputError
 from qwen_asr_edge.quantize.head import detach_head, quantize_table
 from qwen_asr_edge.quantize.pipeline import quantize_model_dir
 from qwen_asr_edge.quantize.recipe import Precision, make_recipe
+from qwen_asr_edge.quantize.report import compare_file
 
 from .fixtures import write_clip
 
@@ -121,3 +123,23 @@ def test_quant_report(tiny_model, int8_model, tmp_path, capsys):
         assert 0 < row["encoder_transformer_rel_err"] < 0.05
         assert 0 < row["prefill_logits_rel_err"] < 0.1
         assert 0 <= row["token_agreement"] <= 1 and row["wer"] >= 0
+
+
+def test_qdq_is_calibrated_on_real_inputs_and_tracks_fp32(tiny_model, tmp_path):
+    """a16w8 QDQ (for NPUs): Q/DQ pairs around the weight ops only, outputs close to fp32 on unseen clips."""
+    with pytest.raises(InputError, match="calibration"):
+        quantize_model_dir(tiny_model, tmp_path / "none", "qdq", **QUIET)
+    calibration = [str(write_clip(tmp_path / f"cal{i}.wav", 1.5 + i, seed=20 + i)) for i in range(4)]
+    qdq = quantize_model_dir(tiny_model, tmp_path / "qdq", "qdq", calibration=calibration, **QUIET)
+    manifest = json.loads((qdq / "manifest.json").read_text())
+    assert manifest["quantization"]["recipe"] == "qdq" and manifest["quantization"]["calibration_files"] == 4
+    decoder = onnx.load(str(qdq / "decoder.onnx"), load_external_data=False)
+    quantized_inputs = {n.output[0] for n in decoder.graph.node if n.op_type == "DequantizeLinear"}
+    matmuls = [n for n in decoder.graph.node if n.op_type in ("MatMul", "Gemm")]
+    assert matmuls and all(n.input[0] in quantized_inputs and n.input[1] in quantized_inputs for n in matmuls)
+    assert not any(n.op_type in ("Softmax", "Where") and n.input[0] in quantized_inputs for n in decoder.graph.node)
+    fp32, quant = Transcriber(tiny_model), Transcriber(qdq)
+    for i, seconds in enumerate((2.2, 6.5)):
+        row = compare_file(fp32, quant, str(write_clip(tmp_path / f"test{i}.wav", seconds, seed=40 + i)))
+        assert 0 < row["encoder_transformer_rel_err"] < 0.05
+        assert 0 < row["prefill_logits_rel_err"] < 0.05
