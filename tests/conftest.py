@@ -1,4 +1,5 @@
-"""Session fixtures: a random-weight tiny model exported once per test session."""
+"""Session fixtures: a random-weight tiny model exported once per test session; the native extension."""
+import os
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,17 @@ def mixed_clips(tmp_path_factory) -> Path:
     write_clip(folder / "d_8k_int16.wav", 1.7, seed=4, rate=8000, subtype="PCM_16")
     write_clip(folder / "e_48k.ogg", 1.1, seed=5, rate=48000)
     return folder
+
+
+@pytest.fixture(scope="session")
+def native():
+    """qwen_asr_edge._native; skips the test when it is not built (fails with QWEN_ASR_EDGE_REQUIRE_NATIVE=1)."""
+    from qwen_asr_edge._native_loader import native_module, native_unavailable_reason
+
+    module = native_module()
+    if module is None:
+        reason = f"C++ extension qwen_asr_edge._native unavailable: {native_unavailable_reason()}"
+        if os.environ.get("QWEN_ASR_EDGE_REQUIRE_NATIVE") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return module

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import subprocess
 import sys
 
@@ -15,9 +14,8 @@ import numpy as np
 import pytest
 
 from qwen_asr_edge import features
-from qwen_asr_edge._native_loader import native_module
 
-from .fixtures import REPO, synth_clip
+from .fixtures import synth_clip
 
 HOP = 160
 
@@ -40,17 +38,6 @@ CLIPS = {
 @pytest.fixture(scope="module")
 def clips() -> dict[str, np.ndarray]:
     return {name: make() for name, make in CLIPS.items()}
-
-
-@pytest.fixture(scope="module")
-def native():
-    module = native_module()
-    if module is None:
-        reason = f"C++ extension qwen_asr_edge._native unavailable: {features.NATIVE_UNAVAILABLE_REASON}"
-        if os.environ.get("QWEN_ASR_EDGE_REQUIRE_NATIVE") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return module
 
 
 def _max_abs(a: np.ndarray, b: np.ndarray) -> float:
@@ -272,17 +259,3 @@ def test_environment_forces_numpy():
 
 def test_native_is_default_when_built(native):
     assert _backend_in_subprocess(None) == "native None"
-
-
-def test_cpp_core(tmp_path):
-    compiler = shutil.which("g++")
-    if compiler is None:
-        pytest.skip("g++ not found: the C++ core test needs a compiler")
-    exe = tmp_path / "test_log_mel"
-    sources = sorted(str(p) for p in (REPO / "cpp_ext" / "core").glob("*.cc"))
-    subprocess.run([compiler, "-std=c++17", "-O2", "-ffp-contract=off", "-Wall", "-Wextra",
-                    f"-I{REPO / 'cpp_ext'}", *sources, str(REPO / "tests" / "cpp" / "test_log_mel.cc"),
-                    "-o", str(exe)], check=True)
-    proc = subprocess.run([str(exe)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert " 0 failed" in proc.stdout

@@ -4,13 +4,16 @@
 
 #include <pybind11/pybind11.h>
 
+#include "python/beam_step.h"
 #include "python/log_mel.h"
 #include "python/streaming_log_mel.h"
 
 PYBIND11_MODULE(_native, m) {
   m.doc() =
-      "C++ core of qwen-asr-edge (cpp_ext/): exact Whisper log-mel features, offline and streaming.\n"
-      "Use it through qwen_asr_edge.features, which falls back to numpy when this module is missing.";
+      "C++ core of qwen-asr-edge (cpp_ext/): exact Whisper log-mel features, offline and streaming, and the\n"
+      "beam-search selection step.\n"
+      "Use it through qwen_asr_edge.features and qwen_asr_edge.beam, which fall back to numpy without it.";
+  qae::PybindBeamStep(m);
   qae::PybindLogMel(m);
   qae::PybindStreamingLogMel(m);
 }
