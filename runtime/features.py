@@ -28,6 +28,7 @@ SAMPLE_RATE = 16000
 N_FFT = 400
 HOP = 160
 N_MELS = 128
+FRAME_BLOCK = 256  # frames per FFT call in the numpy path (measured fastest of 256 / 1024 / 4096)
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
@@ -67,17 +68,26 @@ def _hann() -> np.ndarray:
 
 
 def log_mel_power_numpy(audio: np.ndarray) -> np.ndarray:
-    """`log_mel_power` in numpy (float64): the fallback and the reference for the C++ extension."""
+    """`log_mel_power` in numpy (float64): the fallback and the reference for the C++ extension.
+
+    Frames are strided views of the reflect-padded signal, transformed FRAME_BLOCK at a time, so memory
+    stays bounded (about 3 MB of work arrays plus the output) and the work stays in cache.
+    """
     x = np.asarray(audio, dtype=np.float32).astype(np.float64)
     n_frames = len(x) // HOP
+    out = np.empty((n_frames, N_MELS))
     if n_frames == 0:
-        return np.zeros((N_MELS, 0))
+        return out.T
     padded = np.pad(x, N_FFT // 2, mode="reflect")
-    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
-    spectrum = np.fft.rfft(padded[idx] * _hann(), n=N_FFT, axis=-1)
-    power = spectrum.real ** 2 + spectrum.imag ** 2  # [T, 201]
-    mel = power @ mel_filters()  # [T, 128]
-    return np.log10(np.maximum(mel, 1e-10)).T
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames]
+    for start in range(0, n_frames, FRAME_BLOCK):
+        spectrum = np.fft.rfft(frames[start:start + FRAME_BLOCK] * _hann(), n=N_FFT, axis=-1)
+        power = np.abs(spectrum)
+        power *= power  # |X|^2, [block, 201]
+        np.dot(power, mel_filters(), out=out[start:start + FRAME_BLOCK])
+    np.maximum(out, 1e-10, out=out)
+    np.log10(out, out=out)
+    return out.T
 
 
 def log_mel_power(audio: np.ndarray) -> np.ndarray:
