@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Sequence
+from typing import Sequence, TextIO
 
 import numpy as np
 
@@ -72,7 +72,8 @@ def mean_row(rows: list[dict]) -> dict:
     return {"file": "mean", **{c: float(np.mean([r[c] for r in rows])) for c in COLUMNS}}
 
 
-def print_report(rows: list[dict], out=sys.stdout, as_json: bool = False) -> None:
+def print_report(rows: list[dict], out: TextIO | None = None, as_json: bool = False) -> None:
+    out = out or sys.stdout
     if as_json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False), file=out)

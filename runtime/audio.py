@@ -1,16 +1,17 @@
-"""Audio input: any of path / bytes / numpy array -> mono float32 16 kHz in [-1, 1].
+"""Audio input: any of path / bytes / numpy array -> mono float32 16 kHz in [-1, 1], whole or in windows.
 
 Mirrors the official wrapper: multichannel audio is averaged to mono, other rates are resampled with
 soxr's HQ mode (what librosa's default `soxr_hq` uses), and a signal whose peak exceeds 1 is divided by
-its peak (quieter signals are not rescaled). Long audio is cut like the official wrapper does
-(`split_long_audio`).
+its peak (quieter signals are not rescaled). Long audio is cut with the official rule (`split_blocks`),
+but from a stream of blocks, so files are never read whole: the peak rule then applies per window
+(it only matters for float files with samples beyond +-1).
 """
 from __future__ import annotations
 
 import io
 import os
 from dataclasses import dataclass
-from typing import Union
+from typing import Iterable, Iterator, Union
 
 import numpy as np
 import soundfile as sf
@@ -18,18 +19,16 @@ import soxr
 
 from .errors import AudioError
 from .features import SAMPLE_RATE
+from .sources import open_audio_file
 
 AudioInput = Union[str, os.PathLike, bytes, np.ndarray]
 MIN_SAMPLES = SAMPLE_RATE // 10  # 0.1 s: below this there is not one encoder token worth of audio
 MIN_CHUNK_SECONDS = 0.5
 
 
-def _read(source: Union[str, os.PathLike, bytes]) -> tuple[np.ndarray, int]:
-    name = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
-    if not isinstance(source, bytes) and not os.path.exists(name):
-        raise AudioError("file not found")
+def _read_bytes(source: bytes) -> tuple[np.ndarray, int]:
     try:
-        data, rate = sf.read(io.BytesIO(source) if isinstance(source, bytes) else name, dtype="float32", always_2d=True)
+        data, rate = sf.read(io.BytesIO(source), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioError(f"cannot decode audio ({str(exc).strip() or type(exc).__name__})") from exc
     return data, int(rate)
@@ -47,71 +46,118 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
     return audio.mean(axis=1, dtype=np.float32)
 
 
+def _check_finite(block: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(block)):
+        raise AudioError("audio contains NaN or Inf samples")
+    return block
+
+
+def _check_length(samples: int) -> None:
+    if samples == 0:
+        raise AudioError("audio is empty (0 samples)")
+    if samples < MIN_SAMPLES:
+        raise AudioError(f"audio is too short ({samples / SAMPLE_RATE:.3f} s; at least 0.1 s is needed)")
+
+
+def _peak_normalized(audio: np.ndarray) -> np.ndarray:
+    """Divided by its peak only if the peak exceeds 1, then clipped to [-1, 1]."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return np.clip(audio / peak if peak > 1.0 else audio, -1.0, 1.0)
+
+
 def prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mono, resampled to 16 kHz, peak-normalised only if the peak exceeds 1, checked for NaN/Inf/length."""
     if np.asarray(audio).size == 0:
         raise AudioError("audio is empty (0 samples)")
-    audio = to_mono(audio)
-    if not np.all(np.isfinite(audio)):
-        raise AudioError("audio contains NaN or Inf samples")
+    audio = _check_finite(to_mono(audio))
     if sample_rate <= 0:
         raise AudioError(f"invalid sample rate {sample_rate}")
     if sample_rate != SAMPLE_RATE:
         audio = soxr.resample(audio, sample_rate, SAMPLE_RATE, quality="HQ").astype(np.float32)
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if peak > 1.0:
-        audio = audio / peak
-    audio = np.clip(audio, -1.0, 1.0)
-    if len(audio) < MIN_SAMPLES:
-        raise AudioError(f"audio is too short ({len(audio) / SAMPLE_RATE:.3f} s; at least 0.1 s is needed)")
-    return audio
+    _check_length(len(audio))
+    return _peak_normalized(audio)
+
+
+def _file_blocks(path: Union[str, os.PathLike]) -> Iterator[np.ndarray]:
+    """Checked 16 kHz mono blocks of a file; raises AudioError at the end if it held under 0.1 s."""
+    total = 0
+    for block in open_audio_file(path).blocks():
+        total += len(block)
+        yield _check_finite(block)
+    _check_length(total)
 
 
 def load_audio(source: AudioInput, sample_rate: int | None = None) -> np.ndarray:
-    """Load and prepare one input. A numpy array needs its `sample_rate`; int16 arrays are scaled by 1/32768."""
+    """Load and prepare one whole input. A numpy array needs its `sample_rate`; int16 arrays are scaled by 1/32768."""
     if isinstance(source, np.ndarray):
         if sample_rate is None:
             raise AudioError("a numpy array input needs its sample_rate")
         data = source.astype(np.float32) / 32768.0 if source.dtype == np.int16 else source
         return prepare(data, sample_rate)
-    data, rate = _read(source)
-    return prepare(data, rate)
+    if isinstance(source, bytes):
+        return prepare(*_read_bytes(source))
+    return _peak_normalized(np.concatenate(list(_file_blocks(source))))
 
 
 @dataclass(frozen=True)
 class AudioWindow:
-    audio: np.ndarray
+    audio: np.ndarray  # 16 kHz mono, possibly zero-padded to MIN_CHUNK_SECONDS
     offset: float  # seconds from the start of the input
+    seconds: float  # length before padding
 
 
-def split_long_audio(audio: np.ndarray, max_seconds: float, search_seconds: float = 5.0,
-                     energy_window_ms: float = 100.0) -> list[AudioWindow]:
-    """Cut audio longer than `max_seconds` as the official wrapper does.
+def split_blocks(blocks: Iterable[np.ndarray], max_seconds: float, search_seconds: float = 5.0,
+                 energy_window_ms: float = 100.0) -> Iterator[AudioWindow]:
+    """Cut a stream of 16 kHz blocks into windows with the official rule, holding at most
+    max_seconds + search_seconds + one block in memory.
 
     Each cut aims at start + max_seconds; within +-search_seconds it finds the 100 ms box with the lowest
-    sum of |x| and cuts at the quietest sample inside it. Windows tile the audio exactly; in the
-    multi-window case only, a window shorter than 0.5 s is zero-padded at its tail to 0.5 s.
+    sum of |x| and cuts at the quietest sample inside it. Windows tile the audio exactly; when there is more
+    than one window, a window shorter than 0.5 s is zero-padded at its tail to 0.5 s.
     """
-    total = len(audio)
     max_len = int(max_seconds * SAMPLE_RATE)
-    if total <= max_len:
-        return [AudioWindow(audio, 0.0)]
     expand = int(search_seconds * SAMPLE_RATE)
     box = max(4, int(energy_window_ms / 1000.0 * SAMPLE_RATE))
-    magnitude = np.abs(audio)
-    windows, start = [], 0
-    while total - start > max_len:
-        cut = start + max_len
-        left, right = max(start, cut - expand), min(total, cut + expand)
-        if right - left <= box:
-            boundary = cut
-        else:
-            sums = np.convolve(magnitude[left:right], np.ones(box, dtype=np.float32), mode="valid")
-            quiet = int(np.argmin(sums))
-            boundary = left + quiet + int(np.argmin(magnitude[left + quiet:left + quiet + box]))
-        boundary = min(max(boundary, start + 1), total)
-        windows.append(AudioWindow(audio[start:boundary], start / SAMPLE_RATE))
-        start = boundary
-    windows.append(AudioWindow(audio[start:], start / SAMPLE_RATE))
+    buffer, start, cuts = np.zeros(0, dtype=np.float32), 0, 0
+
+    def cut_window(boundary: int) -> AudioWindow:
+        nonlocal buffer, start, cuts
+        window = AudioWindow(buffer[:boundary], start / SAMPLE_RATE, boundary / SAMPLE_RATE)
+        buffer, start, cuts = buffer[boundary:], start + boundary, cuts + 1
+        return window
+
+    for block in blocks:
+        buffer = np.concatenate([buffer, block])
+        while len(buffer) > max_len + expand:  # the whole search range is here: cut as the whole-signal rule does
+            yield cut_window(_quiet_boundary(buffer, max_len, expand, box))
+    while len(buffer) > max_len:
+        yield cut_window(_quiet_boundary(buffer, max_len, expand, box))
+    last = AudioWindow(buffer, start / SAMPLE_RATE, len(buffer) / SAMPLE_RATE)
     min_len = int(MIN_CHUNK_SECONDS * SAMPLE_RATE)
-    return [AudioWindow(np.pad(w.audio, (0, max(0, min_len - len(w.audio)))), w.offset) for w in windows]
+    if cuts and len(buffer) < min_len:
+        last = AudioWindow(np.pad(buffer, (0, min_len - len(buffer))), last.offset, last.seconds)
+    yield last
+
+
+def _quiet_boundary(audio: np.ndarray, max_len: int, expand: int, box: int) -> int:
+    """The official cut point of `audio` (which starts at the current window's start)."""
+    left, right = max(0, max_len - expand), min(len(audio), max_len + expand)
+    if right - left <= box:
+        boundary = max_len
+    else:
+        magnitude = np.abs(audio[left:right])
+        sums = np.convolve(magnitude, np.ones(box, dtype=np.float32), mode="valid")
+        quiet = int(np.argmin(sums))
+        boundary = left + quiet + int(np.argmin(magnitude[quiet:quiet + box]))
+    return min(max(boundary, 1), len(audio))
+
+
+def audio_windows(source: AudioInput, max_seconds: float, sample_rate: int | None = None) -> Iterator[AudioWindow]:
+    """Windows of at most about max_seconds (+ the 5 s search range) of one input, each peak-normalised;
+    files are read block by block."""
+    if isinstance(source, (np.ndarray, bytes)):
+        blocks: Iterable[np.ndarray] = [load_audio(source, sample_rate)]
+    else:
+        blocks = _file_blocks(source)
+    for window in split_blocks(blocks, max_seconds):
+        yield AudioWindow(_peak_normalized(window.audio), window.offset, window.seconds)

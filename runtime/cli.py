@@ -6,35 +6,28 @@ the exit status is 2 if any input failed or the model is unusable, 130 on Ctrl-C
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .batch import collect_inputs, output_path, progress_bar, write_atomically
 from .errors import QwenAsrEdgeError
 from .formats import FORMATS, write_result
 from .model_dir import open_model_dir
+from .prompt import SUPPORTED_LANGUAGES, language_codes, normalize_language
 from .quantize.recipe import PRESETS
+from .transcriber import DEFAULT_MAX_WINDOW_SECONDS, Transcriber, Transcription, bundled_model_dir
 
 EXIT_FAILED = 2
 EXIT_INTERRUPTED = 130
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"}
 
 
 def _error(where: str, reason: object) -> None:
     print(f"error: {where}: {reason}", file=sys.stderr)
-
-
-def _expand_inputs(paths: Sequence[str]) -> list[Path]:
-    """Files as given; directories contribute their audio files (sorted, recursively)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
-        else:
-            out.append(p)
-    return out
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -58,7 +51,7 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
         _error("quantize", f"quantization needs the [export] extra: pip install 'qwen-asr-edge[export]' ({exc.name} missing)")
         return EXIT_FAILED
     try:
-        calibration = [str(p) for p in _expand_inputs(args.calibration)] if args.calibration else []
+        calibration = [str(item.path) for item in collect_inputs(args.calibration or [])]
         quantize_model_dir(args.fp32_dir, args.out_dir, args.quant, args.recipe, calibration)
     except QwenAsrEdgeError as exc:
         _error(args.fp32_dir, exc)
@@ -68,18 +61,17 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
 
 def _cmd_quant_report(args: argparse.Namespace) -> int:
     from .quantize.report import compare_file, mean_row, print_report
-    from .transcriber import Transcriber
     try:
         fp32, quant = (Transcriber(d, threads=args.threads) for d in (args.fp32_dir, args.quant_dir))
     except QwenAsrEdgeError as exc:
         _error("model", exc)
         return EXIT_FAILED
     rows, failed = [], False
-    for path in _expand_inputs(args.audio):
+    for item in collect_inputs(args.audio):
         try:
-            rows.append(compare_file(fp32, quant, str(path)))
+            rows.append(compare_file(fp32, quant, str(item.path)))
         except QwenAsrEdgeError as exc:
-            _error(str(path), exc)
+            _error(str(item.path), exc)
             failed = True
     if rows:
         print_report([*rows, mean_row(rows)], as_json=args.json)
@@ -89,7 +81,6 @@ def _cmd_quant_report(args: argparse.Namespace) -> int:
 def _resolve_model(model: str | None) -> Path | None:
     if model:
         return Path(model)
-    from .transcriber import bundled_model_dir
     bundled = bundled_model_dir()
     if bundled is not None:
         print(f"note: no -m given, using the bundled demo model {bundled}", file=sys.stderr)
@@ -97,36 +88,84 @@ def _resolve_model(model: str | None) -> Path | None:
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
-    from .transcriber import Transcriber
     model = _resolve_model(args.model)
     if model is None:
         _error("-m", "no model directory given and no bundled demo model is installed")
         return EXIT_FAILED
+    if args.skip_existing and not args.output_dir:
+        _error("--skip-existing", "needs --output-dir (results on stdout cannot be checked)")
+        return EXIT_FAILED
     try:
         asr = Transcriber(model, threads=args.threads, provider=args.provider, max_new_tokens=args.max_new_tokens,
-                          beam=args.beam)
+                          beam=args.beam, max_window_seconds=args.max_window)
     except QwenAsrEdgeError as exc:
         _error(model, exc)
         return EXIT_FAILED
-    failed = False
-    for path in _expand_inputs(args.audio):
-        try:
-            result = asr.transcribe(path, context=args.context, language=args.language)
-        except QwenAsrEdgeError as exc:
-            _error(path, exc)
-            failed = True
-            continue
-        write_result(sys.stdout, path, result, args.format)
-        sys.stdout.flush()
+    try:
+        normalize_language(args.language, asr.languages)
+    except QwenAsrEdgeError as exc:
+        _error("--language", exc)
+        return EXIT_FAILED
+    items = collect_inputs(args.audio, args.glob)
+    if not items:
+        _error(" ".join(args.audio), "no audio files found")
+        return EXIT_FAILED
+    output_dir = Path(args.output_dir) if args.output_dir else None
+    failed = skipped = 0
+    with progress_bar(len(items), enabled=not args.no_progress) as bar:
+        for item in items:
+            target = output_path(output_dir, item, args.format) if output_dir else None
+            if target is not None and args.skip_existing and target.exists():
+                skipped += 1
+                bar.update()
+                continue
+            try:
+                result = _transcribe_one(asr, item.path, args, bar)
+            except QwenAsrEdgeError as exc:
+                bar.clear()
+                _error(item.path, exc)
+                failed += 1
+            else:
+                text = io.StringIO()
+                write_result(text, item.path, result, args.format)
+                if target is not None:
+                    write_atomically(target, text.getvalue())
+                else:
+                    bar.clear()
+                    sys.stdout.write(text.getvalue())
+                    sys.stdout.flush()
+            bar.update()
+    if skipped:
+        print(f"note: skipped {skipped} input(s) whose output already exists", file=sys.stderr)
     return EXIT_FAILED if failed else 0
 
 
+def _transcribe_one(asr: Transcriber, path: Path, args: argparse.Namespace, bar) -> Transcription:
+    """One input, window by window, with the window's end time on the progress bar."""
+    segments = []
+    for segment in asr.transcribe_iter(path, context=args.context, language=args.language):
+        segments.append(segment)
+        bar.set_postfix_str(f"{path.name} {segment.end:.0f} s", refresh=True)
+    return Transcription.from_segments(segments)
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
-    try:
-        model = open_model_dir(args.model_dir, verify=args.verify)
-    except QwenAsrEdgeError as exc:
-        _error(args.model_dir, exc)
+    if args.model_dir is None and not args.languages:
+        _error("info", "give a model directory, or --languages")
         return EXIT_FAILED
+    languages = SUPPORTED_LANGUAGES
+    model = None
+    if args.model_dir is not None:
+        try:
+            model = open_model_dir(args.model_dir, verify=args.verify)
+        except QwenAsrEdgeError as exc:
+            _error(args.model_dir, exc)
+            return EXIT_FAILED
+        languages = tuple(model.model.get("support_languages") or SUPPORTED_LANGUAGES)
+    if args.languages:
+        for name in languages:
+            print(f"{name}\t{','.join(language_codes(name))}")
+        return 0
     m = model.manifest
     total = sum(f["size"] for f in m["files"].values())
     print(json.dumps({"path": str(model.path), "kind": m["kind"], "format_version": m["format_version"],
@@ -168,10 +207,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_cmd_quant_report)
 
     tr = sub.add_parser("transcribe", help="transcribe audio files or directories")
-    tr.add_argument("audio", nargs="+", help="audio files or directories")
+    tr.add_argument("audio", nargs="+", help="audio files or directories (searched recursively)")
+    tr.add_argument("--glob", help="in directories, take the files matching this pattern (e.g. '*.m4a') "
+                                   "instead of every file with an audio suffix")
+    tr.add_argument("-o", "--output-dir", help="write one result file per input here (same relative paths) "
+                                               "instead of printing to stdout")
+    tr.add_argument("--skip-existing", action="store_true",
+                    help="with --output-dir: skip inputs whose result file exists (resume a batch)")
+    tr.add_argument("--max-window", type=float, default=DEFAULT_MAX_WINDOW_SECONDS,
+                    help="longest audio window in seconds, cut at a quiet point; 1200 is the official wrapper's "
+                         f"[{DEFAULT_MAX_WINDOW_SECONDS:g}]")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar (it is shown only on terminals)")
     tr.add_argument("-m", "--model", help="exported model directory [bundled demo model]")
     tr.add_argument("-f", "--format", default="txt", choices=sorted(FORMATS), help="output format [txt]")
-    tr.add_argument("-l", "--language", help="force the language (e.g. English); default: detect")
+    tr.add_argument("-l", "--language", help="force the language: a name or ISO code (English, en, yue; see "
+                                             "`info --languages`); default: detect")
     tr.add_argument("--context", default="", help="context / hot words given to the model as its system text")
     tr.add_argument("--max-new-tokens", type=int, help="generation limit per window [16 + 16 per second of audio]")
     tr.add_argument("--beam", type=int, default=1, help="beam width; 1 is greedy decoding, as the official model [1]")
@@ -180,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=_cmd_transcribe)
 
     info = sub.add_parser("info", help="describe an exported model directory")
-    info.add_argument("model_dir")
+    info.add_argument("model_dir", nargs="?")
+    info.add_argument("--languages", action="store_true",
+                      help="list the language names and ISO codes -l/--language accepts (the model's, or the official list)")
     info.add_argument("--verify", action="store_true", help="recompute every file's sha256")
     info.set_defaults(func=_cmd_info)
     return parser
@@ -193,3 +245,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `| head`: the reader is gone; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

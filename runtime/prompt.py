@@ -24,13 +24,29 @@ SUPPORTED_LANGUAGES = (
 )
 
 
+# ISO 639 codes (639-1 where there is one, else 639-3; 'tl' too for Filipino) of the official language names.
+LANGUAGE_CODES = {
+    "zh": "Chinese", "en": "English", "yue": "Cantonese", "ar": "Arabic", "de": "German", "fr": "French",
+    "es": "Spanish", "pt": "Portuguese", "id": "Indonesian", "it": "Italian", "ko": "Korean", "ru": "Russian",
+    "th": "Thai", "vi": "Vietnamese", "ja": "Japanese", "tr": "Turkish", "hi": "Hindi", "ms": "Malay", "nl": "Dutch",
+    "sv": "Swedish", "da": "Danish", "fi": "Finnish", "pl": "Polish", "cs": "Czech", "fil": "Filipino",
+    "tl": "Filipino", "fa": "Persian", "el": "Greek", "ro": "Romanian", "hu": "Hungarian", "mk": "Macedonian",
+}
+
+
+def language_codes(name: str) -> list[str]:
+    return [code for code, language in LANGUAGE_CODES.items() if language == name]
+
+
 def normalize_language(name: str | None, supported: tuple[str, ...] = SUPPORTED_LANGUAGES) -> str | None:
-    """'cHINese' -> 'Chinese'; None or blank -> None (auto-detect); unknown names raise InputError."""
+    """'cHINese' or 'zh' -> 'Chinese'; None or blank -> None (auto-detect); unknown names raise InputError."""
     if name is None or not str(name).strip():
         return None
-    canonical = str(name).strip()[:1].upper() + str(name).strip()[1:].lower()
+    text = str(name).strip()
+    canonical = LANGUAGE_CODES.get(text.lower()) or text[:1].upper() + text[1:].lower()
     if canonical not in supported:
-        raise InputError(f"unknown language {name!r}; supported: {', '.join(supported)}")
+        raise InputError(f"unknown language {name!r}; use a name or code from `qwen-asr-edge info --languages` "
+                         f"({', '.join(supported)})")
     return canonical
 
 

@@ -11,11 +11,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
-from .audio import AudioInput, load_audio, split_long_audio
+from .audio import AudioInput, audio_windows
 from .beam import beam_search
 from .decoder import Decoder
 from .decoding import Generation, greedy_decode
@@ -28,7 +28,8 @@ from .postprocess import parse_asr_output
 from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
 from .sessions import make_session
 
-OFFICIAL_MAX_WINDOW_SECONDS = 1200.0
+OFFICIAL_MAX_WINDOW_SECONDS = 1200.0  # the official wrapper's window; a 15k-token prompt
+DEFAULT_MAX_WINDOW_SECONDS = 30.0  # bounded prompt and KV cache on small devices
 MAX_CONTEXT_TOKENS = 2048
 
 
@@ -62,6 +63,12 @@ class Transcription:
     def tokens(self) -> tuple[int, ...]:
         return tuple(t for s in self.segments for t in s.tokens)
 
+    @classmethod
+    def from_segments(cls, segments: Sequence[Segment]) -> Transcription:
+        """Texts joined with no separator and languages merged, as the official wrapper joins its windows."""
+        return cls(text="".join(s.text for s in segments), language=merge_languages([s.language for s in segments]),
+                   duration=segments[-1].end, segments=tuple(segments))
+
 
 def merge_languages(languages: list[str]) -> str:
     """Comma list of the window languages, empty ones and consecutive duplicates dropped (official rule)."""
@@ -76,7 +83,7 @@ class Transcriber:
     """Load once, transcribe many: `Transcriber(model_dir).transcribe("talk.wav")`."""
 
     def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu",
-                 max_new_tokens: int | None = None, max_window_seconds: float = OFFICIAL_MAX_WINDOW_SECONDS,
+                 max_new_tokens: int | None = None, max_window_seconds: float = DEFAULT_MAX_WINDOW_SECONDS,
                  beam: int = 1, length_penalty: float = 1.0):
         if beam < 1:
             raise InputError(f"beam width {beam}: must be at least 1")
@@ -115,29 +122,23 @@ class Transcriber:
             raise InputError(f"context is longer than {MAX_CONTEXT_TOKENS} tokens")
         return forced
 
-    def _segments(self, samples: np.ndarray, context: str, forced: str | None) -> Iterator[Segment]:
-        for window in split_long_audio(samples, self.max_window_seconds):
+    def _segments(self, audio: AudioInput, sample_rate: int | None, context: str, forced: str | None) -> Iterator[Segment]:
+        for window in audio_windows(audio, self.max_window_seconds, sample_rate):
             generation = self.generate(window.audio, context, forced)
             raw = self.tokenizer.decode(generation.tokens)
             lang, text = parse_asr_output(raw, forced)
-            end = min(window.offset + len(window.audio) / SAMPLE_RATE, len(samples) / SAMPLE_RATE)
-            yield Segment(window.offset, end, text, lang, raw, generation.tokens)
+            yield Segment(window.offset, window.offset + window.seconds, text, lang, raw, generation.tokens)
 
     def transcribe_iter(self, audio: AudioInput, context: str = "", language: str | None = None,
                         sample_rate: int | None = None) -> Iterator[Segment]:
-        """Yield one Segment per audio window as it is decoded (lazy for long inputs)."""
+        """Yield one Segment per audio window as it is decoded (files are read block by block)."""
         forced = self._check_request(context, language)
-        yield from self._segments(load_audio(audio, sample_rate), context, forced)
+        yield from self._segments(audio, sample_rate, context, forced)
 
     def transcribe(self, audio: AudioInput, context: str = "", language: str | None = None,
                    sample_rate: int | None = None) -> Transcription:
         """The whole result for one input (a path, encoded bytes, or a numpy array with its sample_rate)."""
-        forced = self._check_request(context, language)
-        samples = load_audio(audio, sample_rate)
-        segments = tuple(self._segments(samples, context, forced))
-        return Transcription(text="".join(s.text for s in segments),
-                             language=merge_languages([s.language for s in segments]),
-                             duration=len(samples) / SAMPLE_RATE, segments=segments)
+        return Transcription.from_segments(list(self.transcribe_iter(audio, context, language, sample_rate)))
 
 
 def bundled_model_dir() -> Path | None:

@@ -4,10 +4,11 @@
 # under ~/.cache/qwen-asr-edge (first run: a few minutes more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Debian packages the tests use: espeak-ng and sox synthesize speech for the training smoke test.
-if ! command -v espeak-ng > /dev/null || ! command -v sox > /dev/null; then
+# Debian packages the tests use: espeak-ng and sox synthesize speech for the training smoke test; ffmpeg
+# decodes the formats libsndfile does not (m4a, mp4, webm).
+if ! command -v espeak-ng > /dev/null || ! command -v sox > /dev/null || ! command -v ffmpeg > /dev/null; then
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq espeak-ng sox > /dev/null
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends espeak-ng sox ffmpeg > /dev/null
 fi
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0   # CPU wheel first: never the CUDA build

@@ -5,10 +5,12 @@ import subprocess
 import numpy as np
 import pytest
 
-from qwen_asr_edge.audio import load_audio, split_long_audio
+import soundfile as sf
+
+from qwen_asr_edge.audio import audio_windows, load_audio, prepare, split_blocks
 from qwen_asr_edge.errors import AudioError
 
-from .fixtures import REFERENCE_DIR, reference_python, synth_clip
+from .fixtures import REFERENCE_DIR, reference_python, synth_clip, write_clip
 
 
 @pytest.mark.parametrize("seconds,max_seconds", [(95.3, 30.0), (61.0, 20.0), (40.2, 20.0), (12.0, 30.0)])
@@ -18,11 +20,28 @@ def test_long_audio_cuts_match_official(tmp_path, seconds, max_seconds):
     proc = subprocess.run([str(reference_python()), str(REFERENCE_DIR / "official_split.py"), str(tmp_path / "a.npy"),
                            str(max_seconds)], capture_output=True, text=True, check=True)
     expected = json.loads(proc.stdout)
-    windows = split_long_audio(audio, max_seconds)
-    assert [len(w.audio) for w in windows] == [n for n, _ in expected]
-    assert [w.offset for w in windows] == pytest.approx([off for _, off in expected], abs=1e-6)
-    joined = np.concatenate([w.audio for w in windows])[:len(audio)]
-    np.testing.assert_array_equal(joined, audio)  # windows tile the input exactly (padding only at a short tail)
+    rng = np.random.default_rng(int(seconds))
+    sizes = rng.integers(1, 8 * 16000, 200).cumsum()
+    for blocks in ([audio], np.split(audio, sizes[sizes < len(audio)])):  # whole, and streamed in random pieces
+        windows = list(split_blocks(blocks, max_seconds))
+        assert [len(w.audio) for w in windows] == [n for n, _ in expected]
+        assert [w.offset for w in windows] == pytest.approx([off for _, off in expected], abs=1e-6)
+        joined = np.concatenate([w.audio for w in windows])[:len(audio)]
+        np.testing.assert_array_equal(joined, audio)  # windows tile the input exactly (padding only at a short tail)
+        assert sum(w.seconds for w in windows) == pytest.approx(len(audio) / 16000)
+
+
+def test_files_are_read_in_blocks_like_whole(tmp_path):
+    """Streamed decoding + soxr's streaming resampler == whole-file read + one-shot resampling."""
+    path = write_clip(tmp_path / "long.wav", 47.3, seed=3, rate=44100, channels=2)
+    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    whole = prepare(data, rate)
+    streamed = load_audio(path)
+    assert abs(len(streamed) - len(whole)) <= 1
+    n = min(len(streamed), len(whole))
+    np.testing.assert_allclose(streamed[:n], whole[:n], atol=1e-5)
+    windows = list(audio_windows(path, max_seconds=20))
+    assert [round(w.offset) for w in windows][:1] == [0] and len(windows) == 3
 
 
 def test_int16_and_peak_rules():
