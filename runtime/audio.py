@@ -20,6 +20,7 @@ import soxr
 from .errors import AudioError
 from .features import SAMPLE_RATE
 from .sources import open_audio_file
+from .vad import FRAME, Detector
 
 AudioInput = Union[str, os.PathLike, bytes, np.ndarray]
 MIN_SAMPLES = SAMPLE_RATE // 10  # 0.1 s: below this there is not one encoder token worth of audio
@@ -152,12 +153,75 @@ def _quiet_boundary(audio: np.ndarray, max_len: int, expand: int, box: int) -> i
     return min(max(boundary, 1), len(audio))
 
 
-def audio_windows(source: AudioInput, max_seconds: float, sample_rate: int | None = None) -> Iterator[AudioWindow]:
-    """Windows of at most about max_seconds (+ the 5 s search range) of one input, each peak-normalised;
-    files are read block by block."""
-    if isinstance(source, (np.ndarray, bytes)):
-        blocks: Iterable[np.ndarray] = [load_audio(source, sample_rate)]
-    else:
-        blocks = _file_blocks(source)
-    for window in split_blocks(blocks, max_seconds):
-        yield AudioWindow(_peak_normalized(window.audio), window.offset, window.seconds)
+def speech_windows(blocks: Iterable[np.ndarray], detector: Detector, max_seconds: float, threshold: float = 0.5,
+                   min_silence: float = 0.5, pad: float = 0.2, min_speech: float = 0.25) -> Iterator[AudioWindow]:
+    """Windows around the speech a voice-activity detector finds in a stream of 16 kHz blocks.
+
+    A region opens at a frame with probability >= threshold (0.15 less keeps it open), closes after
+    `min_silence` s without speech, and is padded by `pad` s on both sides (never overlapping the previous
+    window); one reaching `max_seconds` is cut there and continues in the next window. Regions with less than
+    `min_speech` s of speech are dropped. Memory: the current region plus one block.
+    """
+    detector.reset()
+    max_len, pad_len = int(max_seconds * SAMPLE_RATE), int(pad * SAMPLE_RATE)
+    min_silence_len, min_speech_len = int(min_silence * SAMPLE_RATE), int(min_speech * SAMPLE_RATE)
+    kept, kept_start = np.zeros(0, dtype=np.float32), 0  # audio from sample kept_start on
+    unframed = np.zeros(0, dtype=np.float32)
+    framed = 0  # samples decided so far
+    start: int | None = None  # current region's first sample
+    speech_end = previous_end = 0
+
+    def window(first: int, last: int) -> AudioWindow:
+        audio = kept[first - kept_start:last - kept_start]
+        padded = np.pad(audio, (0, max(0, int(MIN_CHUNK_SECONDS * SAMPLE_RATE) - len(audio))))
+        return AudioWindow(padded, first / SAMPLE_RATE, len(audio) / SAMPLE_RATE)
+
+    for block in blocks:
+        kept, unframed = np.concatenate([kept, block]), np.concatenate([unframed, block])
+        n = len(unframed) // FRAME
+        frames, unframed = unframed[:n * FRAME].reshape(n, FRAME), unframed[n * FRAME:]
+        for probability in detector.probabilities(frames) if n else ():
+            frame_start, framed = framed, framed + FRAME
+            if probability >= (threshold - 0.15 if start is not None else threshold):
+                if start is None:
+                    start = max(frame_start - pad_len, previous_end)
+                speech_end = framed
+            elif start is not None and framed - speech_end >= min_silence_len:
+                previous_end = speech_end + pad_len
+                if speech_end - start >= min_speech_len:
+                    yield window(start, previous_end)
+                start = None
+            if start is not None and framed - start >= max_len:
+                yield window(start, framed)
+                start = previous_end = framed
+        keep_from = start if start is not None else max(framed - pad_len, previous_end)
+        kept, kept_start = kept[keep_from - kept_start:], keep_from
+    if start is not None and speech_end - start >= min_speech_len:
+        yield window(start, min(speech_end + pad_len, kept_start + len(kept)))
+
+
+class AudioStream:
+    """The windows of one input, each peak-normalised; files are read block by block. Without a detector,
+    windows of at most about max_seconds (+ the 5 s search range) tile the input (`split_blocks`); with one,
+    they hold its speech regions (`speech_windows`). `seconds` is the input's length once iterated."""
+
+    def __init__(self, source: AudioInput, max_seconds: float, sample_rate: int | None = None,
+                 detector: Detector | None = None):
+        self.source, self.max_seconds, self.sample_rate, self.detector = source, max_seconds, sample_rate, detector
+        self.seconds = 0.0
+
+    def _counted(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for block in blocks:
+            self.seconds += len(block) / SAMPLE_RATE
+            yield block
+
+    def __iter__(self) -> Iterator[AudioWindow]:
+        if isinstance(self.source, (np.ndarray, bytes)):
+            blocks: Iterable[np.ndarray] = [load_audio(self.source, self.sample_rate)]
+        else:
+            blocks = _file_blocks(self.source)
+        blocks = self._counted(blocks)
+        windows = (split_blocks(blocks, self.max_seconds) if self.detector is None
+                   else speech_windows(blocks, self.detector, self.max_seconds))
+        for w in windows:
+            yield AudioWindow(_peak_normalized(w.audio), w.offset, w.seconds)

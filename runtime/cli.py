@@ -20,7 +20,7 @@ from .formats import FORMATS, write_result
 from .model_dir import open_model_dir
 from .prompt import SUPPORTED_LANGUAGES, language_codes, normalize_language
 from .quantize.recipe import PRESETS
-from .transcriber import DEFAULT_MAX_WINDOW_SECONDS, Transcriber, Transcription, bundled_model_dir
+from .transcriber import DEFAULT_MAX_WINDOW_SECONDS, Transcriber, bundled_model_dir
 
 EXIT_FAILED = 2
 EXIT_INTERRUPTED = 130
@@ -97,7 +97,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     try:
         asr = Transcriber(model, threads=args.threads, provider=args.provider, max_new_tokens=args.max_new_tokens,
-                          beam=args.beam, max_window_seconds=args.max_window)
+                          beam=args.beam, max_window_seconds=args.max_window, vad=args.vad)
     except QwenAsrEdgeError as exc:
         _error(model, exc)
         return EXIT_FAILED
@@ -120,7 +120,9 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
                 bar.update()
                 continue
             try:
-                result = _transcribe_one(asr, item.path, args, bar)
+                result = asr.transcribe(item.path, context=args.context, language=args.language,
+                                        on_segment=lambda seg, name=item.path.name: bar.set_postfix_str(
+                                            f"{name} {seg.end:.0f} s", refresh=True))
             except QwenAsrEdgeError as exc:
                 bar.clear()
                 _error(item.path, exc)
@@ -138,15 +140,6 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     if skipped:
         print(f"note: skipped {skipped} input(s) whose output already exists", file=sys.stderr)
     return EXIT_FAILED if failed else 0
-
-
-def _transcribe_one(asr: Transcriber, path: Path, args: argparse.Namespace, bar) -> Transcription:
-    """One input, window by window, with the window's end time on the progress bar."""
-    segments = []
-    for segment in asr.transcribe_iter(path, context=args.context, language=args.language):
-        segments.append(segment)
-        bar.set_postfix_str(f"{path.name} {segment.end:.0f} s", refresh=True)
-    return Transcription.from_segments(segments)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -217,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-window", type=float, default=DEFAULT_MAX_WINDOW_SECONDS,
                     help="longest audio window in seconds, cut at a quiet point; 1200 is the official wrapper's "
                          f"[{DEFAULT_MAX_WINDOW_SECONDS:g}]")
+    tr.add_argument("--vad", help="cut windows around speech found by a voice-activity detector: energy (built in), "
+                                  "silero (the silero-vad package's ONNX model) or a path to a Silero VAD .onnx; "
+                                  "default: no VAD, windows tile the audio and are cut at quiet points")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar (it is shown only on terminals)")
     tr.add_argument("-m", "--model", help="exported model directory [bundled demo model]")
     tr.add_argument("-f", "--format", default="txt", choices=sorted(FORMATS), help="output format [txt]")

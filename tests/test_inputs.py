@@ -17,6 +17,7 @@ import soundfile as sf
 
 from qwen_asr_edge.cli import main
 from qwen_asr_edge.transcriber import bundled_model_dir
+from qwen_asr_edge.vad import silero_model_path
 
 from .fixtures import REPO
 
@@ -263,3 +264,27 @@ def test_one_hour_in_the_memory_of_one_minute(tmp_path):
     assert hour["duration"] == pytest.approx(3600, abs=0.01) and len(hour["segments"]) >= 110
     assert all(s["end"] - s["start"] <= 35.0 for s in hour["segments"])  # 30 s windows, cut within +-5 s
     # (no check of the words: the demo model was trained on single commands, not 30 s of several of them)
+
+
+@pytest.mark.parametrize("vad", ["energy", "silero"])
+def test_vad_windows_hold_whole_utterances(tmp_path, capsys, vad):
+    """Three minutes of commands with 1-1.5 s pauses: one window per utterance, each transcribed right."""
+    if vad == "silero" and silero_model_path() is None:
+        pytest.skip("silero-vad is not installed (scripts/test.sh installs it with --no-deps)")
+    path = tmp_path / "three_minutes.wav"
+    _write_long_wav(path, 3)
+    assert main(["transcribe", str(path), "--vad", vad, "-f", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["duration"] == pytest.approx(180.0)
+    speech = [sf.info(str(REPO / "samples" / name)).duration for name in ("en_office_temperature.wav", "zh_timer.wav")]
+    expected, at = [], 0.0  # (start, end, text) of every utterance as _write_long_wav lays them out
+    while at < 180.0:
+        for seconds, text, pause in zip(speech, (EXPECTED, "设置一个六十三分钟的定时器"), (1.0, 1.5)):
+            if at + seconds <= 180.0:
+                expected.append((at, at + seconds, text))
+            at += seconds + pause
+    segments = record["segments"]
+    assert [s["text"] for s in segments] == [text for _, _, text in expected]
+    for segment, (start, end, _) in zip(segments, expected):
+        assert start - 0.05 <= segment["start"] and segment["end"] <= end + 0.25  # inside the clip, pads included
+    assert all(a["end"] <= b["start"] for a, b in zip(segments, segments[1:]))
