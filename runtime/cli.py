@@ -6,12 +6,14 @@ the exit status is 2 if any input failed or the model is unusable, 130 on Ctrl-C
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from types import ModuleType
+from typing import Callable, Sequence
 
 from . import __version__
 from .batch import collect_inputs, output_path, progress_bar, write_atomically
@@ -30,33 +32,30 @@ def _error(where: str, reason: object) -> None:
     print(f"error: {where}: {reason}", file=sys.stderr)
 
 
-def _cmd_export(args: argparse.Namespace) -> int:
+def _run_export_tool(name: str, module: str, where: str, call: Callable[[ModuleType], object]) -> int:
+    """Import `module` (which needs the [export] extra) and run `call` with it; errors as one line."""
     try:
-        from .export import export_checkpoint
+        tool = importlib.import_module(module, __package__)
     except ImportError as exc:
-        _error("export", f"the exporter needs the [export] extra: pip install 'qwen-asr-edge[export]' ({exc.name} missing)")
+        _error(name, f"{name} needs the [export] extra: pip install 'qwen-asr-edge[export]' ({exc.name} missing)")
         return EXIT_FAILED
     try:
-        export_checkpoint(args.checkpoint, args.out_dir, quant=args.quant, recipe=args.recipe)
+        call(tool)
     except QwenAsrEdgeError as exc:
-        _error(args.checkpoint, exc)
+        _error(where, exc)
         return EXIT_FAILED
     return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    return _run_export_tool("export", ".export", args.checkpoint, lambda tool: tool.export_checkpoint(
+        args.checkpoint, args.out_dir, quant=args.quant, recipe=args.recipe))
 
 
 def _cmd_quantize(args: argparse.Namespace) -> int:
-    try:
-        from .quantize.pipeline import quantize_model_dir
-    except ImportError as exc:
-        _error("quantize", f"quantization needs the [export] extra: pip install 'qwen-asr-edge[export]' ({exc.name} missing)")
-        return EXIT_FAILED
-    try:
-        calibration = [str(item.path) for item in collect_inputs(args.calibration or [])]
-        quantize_model_dir(args.fp32_dir, args.out_dir, args.quant, args.recipe, calibration)
-    except QwenAsrEdgeError as exc:
-        _error(args.fp32_dir, exc)
-        return EXIT_FAILED
-    return 0
+    return _run_export_tool("quantize", ".quantize.pipeline", args.fp32_dir, lambda tool: tool.quantize_model_dir(
+        args.fp32_dir, args.out_dir, args.quant, args.recipe,
+        [str(item.path) for item in collect_inputs(args.calibration or [])]))
 
 
 def _cmd_quant_report(args: argparse.Namespace) -> int:

@@ -31,7 +31,8 @@ class Detector(Protocol):
 class EnergyVad:
     """Speech where a frame's level is `margin_db` above the tracked noise floor (and above -60 dBFS).
 
-    The floor follows a quieter frame at once and rises by `rise_db_per_s` otherwise."""
+    The floor starts at -60 dBFS, follows a quieter frame at once and rises by `rise_db_per_s` otherwise
+    (so steady noise stops counting as speech after a few seconds)."""
 
     def __init__(self, margin_db: float = 12.0, rise_db_per_s: float = 3.0):
         self.margin_db = margin_db
@@ -39,13 +40,13 @@ class EnergyVad:
         self.reset()
 
     def reset(self) -> None:
-        self.floor = None
+        self.floor = -60.0
 
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
         levels = 10.0 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-10)
         out = np.empty(len(levels))
         for i, level in enumerate(levels):
-            self.floor = level if self.floor is None else min(level, self.floor + self.rise_per_frame)
+            self.floor = min(level, self.floor + self.rise_per_frame)
             out[i] = float(level > max(self.floor + self.margin_db, -60.0))
         return out
 

@@ -16,20 +16,9 @@
 #include <vector>
 
 #include "core/beam_step.h"
+#include "expect.h"
 
 namespace {
-
-int g_checks = 0;
-int g_failures = 0;
-
-#define EXPECT(cond)                                                \
-  do {                                                              \
-    ++g_checks;                                                     \
-    if (!(cond)) {                                                  \
-      ++g_failures;                                                 \
-      std::printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                               \
-  } while (0)
 
 // Deterministic pseudo-random numbers in [0, 1) (64-bit LCG).
 struct Lcg {
@@ -109,6 +98,5 @@ int main() {
   EXPECT(Throws(2, 5, 0));
   EXPECT(Throws(2, 5, 11));
   EXPECT(Throws(0, 5, 1));
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  return ReportChecks();
 }

@@ -20,31 +20,9 @@
 #include "core/mel_filterbank.h"
 #include "core/rfft.h"
 #include "core/streaming_log_mel.h"
+#include "expect.h"
 
 namespace {
-
-int g_checks = 0;
-int g_failures = 0;
-
-#define EXPECT(cond)                                                          \
-  do {                                                                        \
-    ++g_checks;                                                               \
-    if (!(cond)) {                                                            \
-      ++g_failures;                                                           \
-      std::printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
-    }                                                                         \
-  } while (0)
-
-#define EXPECT_NEAR(a, b, tol)                                                             \
-  do {                                                                                     \
-    ++g_checks;                                                                            \
-    const double va_ = (a), vb_ = (b);                                                     \
-    if (!(std::fabs(va_ - vb_) <= (tol))) {                                                \
-      ++g_failures;                                                                        \
-      std::printf("FAILED %s:%d: %s = %.17g vs %s = %.17g (tol %g)\n", __FILE__, __LINE__, \
-                  #a, va_, #b, vb_, static_cast<double>(tol));                             \
-    }                                                                                      \
-  } while (0)
 
 template <typename F>
 bool Throws(F f) {
@@ -383,6 +361,5 @@ int main() {
   TestStreaming();
   TestStreamingClamp();
   TestOptions();
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  return ReportChecks();
 }
