@@ -13,15 +13,16 @@ from typing import Callable
 import torch
 
 from qwen_asr_edge import __version__
-from qwen_asr_edge.errors import ModelDirError
+from qwen_asr_edge.errors import InputError, ModelDirError
 from qwen_asr_edge.model_dir import (DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, decoder_cache_names,
                                     finish_model_dir, start_model_dir)
+from qwen_asr_edge.quantize.head import write_table
 from qwen_asr_edge.quantize.pipeline import apply_recipe, recipe_summary, write_fp32_head
 from qwen_asr_edge.quantize.recipe import make_recipe
 
 from .checkpoint import load_state_dict
 from .config import ModelConfig, load_config
-from .onnx_export import export_audio_transformer, export_conv_stem, export_decoder
+from .onnx_export import export_aligner_decoder, export_audio_transformer, export_conv_stem, export_decoder
 from .reference_model import Qwen3ASR
 from .tokenizer_export import build_tokenizer
 
@@ -69,7 +70,7 @@ def _model_section(cfg: ModelConfig, tokenizer) -> dict:
 
 def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "fp32", recipe: str = "",
                       log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Path:
-    """Export a Qwen3-ASR checkpoint with the `quant` preset (and `recipe` part overrides, see
+    """Export a Qwen3-ASR or Qwen3-ForcedAligner checkpoint with the `quant` preset (and `recipe` part overrides, see
     quantize/recipe.py); returns the output directory."""
     ckpt_dir, out_dir = Path(ckpt_dir), Path(out_dir)
     precisions = make_recipe(quant, recipe)
@@ -78,8 +79,8 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
     if (ckpt_dir / "manifest.json").is_file():
         raise ModelDirError(f"{ckpt_dir}: this is already an exported model directory, not a checkpoint")
     cfg = load_config(ckpt_dir)
-    if cfg.kind != "asr":
-        raise ModelDirError(f"{ckpt_dir}: is a forced-aligner checkpoint; aligner export is not implemented yet")
+    if cfg.kind == "aligner" and quant != "fp32":
+        raise InputError(f"--quant {quant}: forced-aligner exports are fp32 only so far")
     work = start_model_dir(out_dir)
     started = time.time()
     log(f"loading {ckpt_dir} ({cfg.layout} layout, {cfg.text.num_hidden_layers} decoder layers)")
@@ -93,15 +94,21 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
         ENCODER_CONV: ("encoder_conv.onnx", export_conv_stem, ["mel_chunks"], ["chunk_embeds"]),
         ENCODER_TRANSFORMER: ("encoder_transformer.onnx", export_audio_transformer, ["windows"], ["audio_embeds"]),
     }
-    cache_in, cache_out = decoder_cache_names(cfg.text.num_hidden_layers)
-    graphs[DECODER] = ("decoder.onnx", export_decoder, ["inputs_embeds", "position_ids", *cache_in], ["logits", *cache_out])
+    if cfg.kind == "aligner":
+        graphs[DECODER] = ("decoder.onnx", export_aligner_decoder, ["inputs_embeds", "position_ids", "slots"],
+                           ["slot_logits"])
+    else:
+        cache_in, cache_out = decoder_cache_names(cfg.text.num_hidden_layers)
+        graphs[DECODER] = ("decoder.onnx", export_decoder, ["inputs_embeds", "position_ids", *cache_in],
+                           ["logits", *cache_out])
     with torch.no_grad():
         for name, (file, export_fn, _, _) in graphs.items():
             t0 = time.time()
             log(f"exporting {name} ...")
             export_fn(model, work / file)
             log(f"exported {name} in {time.time() - t0:.1f} s")
-    embed = write_fp32_head(work, graphs[DECODER][0], model.model.embed_tokens.weight.detach().numpy())
+    table = model.model.embed_tokens.weight.detach().numpy()
+    embed = write_table(work, table, None) if cfg.kind == "aligner" else write_fp32_head(work, graphs[DECODER][0], table)
     del model
     graph_files = {name: file for name, (file, _, _, _) in graphs.items()}
     embed = apply_recipe(work, graph_files, embed, precisions, log)

@@ -1,4 +1,4 @@
-"""torch.onnx.export (dynamo) of the three graphs of an ASR model.
+"""torch.onnx.export (dynamo) of the three graphs of an ASR model (and the aligner's decoder).
 
 encoder_conv        mel_chunks [n_chunks, 128, frames<=100]  -> chunk_embeds [n_chunks, tokens, d]
 encoder_transformer windows    [n_windows, tokens<=104, d]   -> audio_embeds [n_windows, tokens, output_dim]
@@ -58,6 +58,24 @@ class _DecoderGraph(nn.Module):
         return (hidden[:, -1, :], *presents)
 
 
+class _AlignerGraph(nn.Module):
+    """The forced aligner's single pass: no cache, class logits only at the requested (slot) positions."""
+
+    def __init__(self, model: Qwen3ASR):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs_embeds, position_ids, slots):
+        t = self.model.cfg.text
+        batch = inputs_embeds.shape[0]
+        empty_prefix = inputs_embeds.new_zeros(1, t.num_key_value_heads, 0, t.head_dim)
+        empty_past = inputs_embeds.new_zeros(batch, t.num_key_value_heads, 0, t.head_dim)
+        caches = [(empty_prefix, empty_prefix, empty_past, empty_past)] * t.num_hidden_layers
+        hidden, _ = self.model.model(inputs_embeds, position_ids, caches)
+        picked = torch.gather(hidden, 1, slots[..., None].expand(-1, -1, hidden.shape[-1]))
+        return picked @ self.model.head_weight().T
+
+
 def _export(module: nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
             dynamic_shapes: tuple) -> None:
     for name in ("torch.onnx", "onnx_ir"):
@@ -108,3 +126,14 @@ def export_decoder(model: Qwen3ASR, path: Path) -> None:
     _export(_DecoderGraph(model), (embeds, positions, *cache), path,
             ["inputs_embeds", "position_ids", *cache_in], [HIDDEN, *cache_out],
             ({0: batch, 1: seq}, {0: batch, 1: seq}, tuple(cache_shapes)))
+
+
+def export_aligner_decoder(model: Qwen3ASR, path: Path) -> None:
+    """inputs_embeds [B, S, H], position_ids [B, S], slots [B, K] (int64) -> slot_logits [B, K, classify_num]."""
+    t = model.cfg.text
+    batch, seq, slots = Dim("batch", min=1), Dim("seq", min=2), Dim("slots", min=1)
+    embeds = torch.randn(3, 11, t.hidden_size)
+    positions = torch.arange(11).repeat(3, 1)
+    picks = torch.tensor([[1, 4, 6, 9, 10]] * 3)
+    _export(_AlignerGraph(model), (embeds, positions, picks), path, ["inputs_embeds", "position_ids", "slots"],
+            ["slot_logits"], ({0: batch, 1: seq}, {0: batch, 1: seq}, {0: batch, 1: slots}))

@@ -75,8 +75,13 @@ class PromptTokenizer:
         return self.tokenizer.decode(list(ids), skip_special_tokens=True)
 
     def prompt_ids(self, n_audio_tokens: int, context: str = "", language: str | None = None) -> np.ndarray:
-        ids = self.encode(prompt_text(context, language))
-        at = ids.index(self.audio_token_id)
+        """The official ASR prompt (chat template) with the audio placeholder expanded."""
+        return self.ids_with_audio(prompt_text(context, language), n_audio_tokens)
+
+    def ids_with_audio(self, text: str, n_audio_tokens: int) -> np.ndarray:
+        """Token ids of `text`, whose single <|audio_pad|> becomes n_audio_tokens of them."""
+        ids = self.encode(text)
         if ids.count(self.audio_token_id) != 1:
-            raise InputError("the context must not contain the <|audio_pad|> token")
+            raise InputError("the text (context) must not contain the <|audio_pad|> token")
+        at = ids.index(self.audio_token_id)
         return np.array(ids[:at] + [self.audio_token_id] * n_audio_tokens + ids[at + 1:], dtype=np.int64)

@@ -66,19 +66,22 @@ PREPROCESSOR = {
 }
 
 
-def build(out_dir: Path, name: str, seed: int) -> None:
+def build(out_dir: Path, name: str, seed: int, aligner_classes: int | None = None) -> None:
+    """A random checkpoint of config `name`; with `aligner_classes`, a forced aligner with that many classes."""
     spec = CONFIGS[name]
     text = dict(spec["text"])
     mrope = text.pop("mrope_section")
-    config = Qwen3ASRConfig(
-        thinker_config=dict(
-            audio_config=dict(num_mel_bins=128, n_window=50, n_window_infer=800, max_source_positions=1500,
-                              **spec["audio"]),
-            text_config=dict(vocab_size=151936, rope_theta=1e6, rms_norm_eps=1e-6, tie_word_embeddings=True,
-                             rope_scaling=dict(rope_type="default", type="default", mrope_section=mrope,
-                                               interleaved=True, mrope_interleaved=True), **text),
-            audio_token_id=151676, audio_start_token_id=151669, audio_end_token_id=151670),
-        support_languages=SUPPORTED_LANGUAGES)
+    thinker = dict(
+        audio_config=dict(num_mel_bins=128, n_window=50, n_window_infer=800, max_source_positions=1500, **spec["audio"]),
+        text_config=dict(vocab_size=151936, rope_theta=1e6, rms_norm_eps=1e-6, tie_word_embeddings=not aligner_classes,
+                         rope_scaling=dict(rope_type="default", type="default", mrope_section=mrope,
+                                           interleaved=True, mrope_interleaved=True), **text),
+        audio_token_id=151676, audio_start_token_id=151669, audio_end_token_id=151670)
+    extra = {}
+    if aligner_classes:
+        thinker.update(model_type="qwen3_forced_aligner", classify_num=aligner_classes)
+        extra = dict(timestamp_token_id=151705, timestamp_segment_time=80)
+    config = Qwen3ASRConfig(thinker_config=thinker, support_languages=SUPPORTED_LANGUAGES, **extra)
     model = Qwen3ASRForConditionalGeneration(config)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -94,6 +97,10 @@ def build(out_dir: Path, name: str, seed: int) -> None:
                 if pname.endswith(("q_norm.weight", "k_norm.weight")):
                     p.mul_(2.5)
     model.save_pretrained(out_dir)
+    if aligner_classes:  # save_pretrained writes the class's model_type; released aligner configs say this one
+        saved = json.loads((out_dir / "config.json").read_text())
+        saved["thinker_config"]["model_type"] = "qwen3_forced_aligner"
+        (out_dir / "config.json").write_text(json.dumps(saved, indent=2))
     (out_dir / "preprocessor_config.json").write_text(json.dumps(PREPROCESSOR, indent=2))
     (out_dir / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}, indent=2))
 
