@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 
 from qwen_asr_edge import __version__
-from qwen_asr_edge.errors import InputError, ModelDirError
+from qwen_asr_edge.errors import ModelDirError
 from qwen_asr_edge.model_dir import (DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, decoder_cache_names,
                                     finish_model_dir, start_model_dir)
 from qwen_asr_edge.quantize.head import write_table
@@ -79,8 +79,6 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
     if (ckpt_dir / "manifest.json").is_file():
         raise ModelDirError(f"{ckpt_dir}: this is already an exported model directory, not a checkpoint")
     cfg = load_config(ckpt_dir)
-    if cfg.kind == "aligner" and quant != "fp32":
-        raise InputError(f"--quant {quant}: forced-aligner exports are fp32 only so far")
     work = start_model_dir(out_dir)
     started = time.time()
     log(f"loading {ckpt_dir} ({cfg.layout} layout, {cfg.text.num_hidden_layers} decoder layers)")

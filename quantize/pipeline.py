@@ -15,11 +15,12 @@ from qwen_asr_edge.errors import InputError
 from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, finish_model_dir, open_model_dir, start_model_dir
 
 from .fusion import fuse_rms_norms
-from .head import attach_head, detach_head, write_table
+from .head import HEAD_NODE, attach_head, detach_head, write_table
 from .qdq import QDQ_OPS, apply_qdq, collect_calibration_feeds
 from .recipe import Precision, make_recipe
 from .weights import quantize_matmuls
 
+ALIGNER_LOGITS = "slot_logits"
 PROTOBUF_LIMIT = 1_800_000_000  # protobuf files stop at 2 GB; bigger graphs keep weights in `<file>.data`
 
 
@@ -66,19 +67,28 @@ def apply_recipe(work: Path, graph_files: dict[str, str], embed: dict, recipe: d
     table = np.load(work / embed["file"], allow_pickle=False, mmap_mode="r")
     vocab, hidden = table.shape
     model = onnx.load(str(path), load_external_data=False)
-    detach_head(model, hidden)
+    tied = any(node.name == HEAD_NODE for node in model.graph.node)  # ASR; an aligner has its own classifier
+    if tied:
+        detach_head(model, hidden)
     if decoder_bits:
         load_external_data_for_model(model, str(work))
-        model = quantize_matmuls(fuse_rms_norms(model), recipe[DECODER])
+        model = fuse_rms_norms(model)
+        if tied:
+            model = quantize_matmuls(model, recipe[DECODER])
+        else:  # the classifier stays at 8 bits, like a tied head
+            classifier = [node.name for node in model.graph.node if node.output[0] == ALIGNER_LOGITS]
+            model = quantize_matmuls(model, recipe[DECODER], exclude=classifier)
+            model = quantize_matmuls(model, Precision(8, recipe["embed"].block_size or 64), include=classifier)
     if embed_bits:
         section = write_table(work, table, recipe["embed"].block_size)
         del table
         (work / embed["file"]).unlink()
         embed = section
-    attach_head(model, work, embed, vocab, hidden)
+    if tied:
+        attach_head(model, work, embed, vocab, hidden)
     save_graph(model, path)
-    log(f"quantized decoder to {recipe[DECODER]} and the shared embedding/head to {recipe['embed']} "
-        f"in {time.time() - t0:.1f} s")
+    log(f"quantized decoder to {recipe[DECODER]} and the embedding table{'/head' if tied else ''} to "
+        f"{recipe['embed']} in {time.time() - t0:.1f} s")
     return embed
 
 

@@ -1,4 +1,4 @@
-"""Command line: `qwen-asr-edge export | quantize | quant-report | transcribe | info`.
+"""Command line: `qwen-asr-edge export | quantize | quant-report | transcribe | align | info`.
 
 Errors are one line on stderr (`error: <file>: <reason>`), the other inputs of a batch still run, and
 the exit status is 2 if any input failed or the model is unusable, 130 on Ctrl-C, 0 otherwise.
@@ -18,7 +18,9 @@ from typing import Callable, Sequence
 from . import __version__
 from .batch import collect_inputs, output_path, progress_bar, write_atomically
 from .errors import QwenAsrEdgeError
-from .formats import FORMATS, write_result
+from .aligner import Aligner
+from .formats import FORMATS, SUBTITLES, write_result
+from .subtitles import build_cues, to_srt, to_vtt
 from .model_dir import open_model_dir
 from .prompt import SUPPORTED_LANGUAGES, language_codes, normalize_language
 from .quantize.recipe import PRESETS
@@ -77,26 +79,44 @@ def _cmd_quant_report(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed or not rows else 0
 
 
-def _resolve_model(model: str | None) -> Path | None:
+def _resolve_model(model: str | None, kind: str = "asr", option: str = "-m") -> Path | None:
+    """The given directory, else the bundled demo model of `kind` (with a notice); None (and an error line)
+    when there is neither."""
     if model:
         return Path(model)
-    bundled = bundled_model_dir()
-    if bundled is not None:
-        print(f"note: no -m given, using the bundled demo model {bundled}", file=sys.stderr)
+    bundled = bundled_model_dir(kind)
+    if bundled is None:
+        _error(option, f"no {kind} model directory given and no bundled demo {kind} model is installed")
+    else:
+        print(f"note: no {option} given, using the bundled demo {kind} model {bundled}", file=sys.stderr)
     return bundled
 
 
+def _load_aligner(directory: str | None, option: str, threads: int) -> Aligner | None:
+    path = _resolve_model(directory, "aligner", option)
+    if path is None:
+        return None
+    try:
+        return Aligner(path, threads=threads)
+    except QwenAsrEdgeError as exc:
+        _error(path, exc)
+        return None
+
+
 def _cmd_transcribe(args: argparse.Namespace) -> int:
-    model = _resolve_model(args.model)
-    if model is None:
-        _error("-m", "no model directory given and no bundled demo model is installed")
-        return EXIT_FAILED
     if args.skip_existing and not args.output_dir:
         _error("--skip-existing", "needs --output-dir (results on stdout cannot be checked)")
         return EXIT_FAILED
+    model = _resolve_model(args.model)
+    if model is None:
+        return EXIT_FAILED
+    timestamps = args.timestamps or bool(args.aligner) or args.format in SUBTITLES
+    aligner = _load_aligner(args.aligner, "--aligner", args.threads) if timestamps else None
+    if timestamps and aligner is None:
+        return EXIT_FAILED
     try:
         asr = Transcriber(model, threads=args.threads, provider=args.provider, max_new_tokens=args.max_new_tokens,
-                          beam=args.beam, max_window_seconds=args.max_window, vad=args.vad)
+                          beam=args.beam, max_window_seconds=args.max_window, vad=args.vad, aligner=aligner)
     except QwenAsrEdgeError as exc:
         _error(model, exc)
         return EXIT_FAILED
@@ -108,6 +128,9 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     items = collect_inputs(args.audio, args.glob)
     if not items:
         _error(" ".join(args.audio), "no audio files found")
+        return EXIT_FAILED
+    if args.format in SUBTITLES and len(items) > 1 and not args.output_dir:
+        _error("--format", f"{args.format} subtitles of several inputs need --output-dir (one file each)")
         return EXIT_FAILED
     output_dir = Path(args.output_dir) if args.output_dir else None
     failed = skipped = 0
@@ -139,6 +162,24 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     if skipped:
         print(f"note: skipped {skipped} input(s) whose output already exists", file=sys.stderr)
     return EXIT_FAILED if failed else 0
+
+
+def _cmd_align(args: argparse.Namespace) -> int:
+    aligner = _load_aligner(args.model, "-m", args.threads)
+    if aligner is None:
+        return EXIT_FAILED
+    try:
+        words = aligner.align(args.audio, args.text, args.language)
+    except QwenAsrEdgeError as exc:
+        _error(args.audio, exc)
+        return EXIT_FAILED
+    if args.format == "json":
+        print(json.dumps({"path": args.audio, "language": args.language, "text": args.text,
+                          "words": [{"text": w.text, "start": w.start, "end": w.end} for w in words]}, ensure_ascii=False))
+    else:
+        cues = build_cues(args.text, words)
+        sys.stdout.write(to_srt(cues) if args.format == "srt" else to_vtt(cues))
+    return 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -212,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--vad", help="cut windows around speech found by a voice-activity detector: energy (built in), "
                                   "silero (the silero-vad package's ONNX model) or a path to a Silero VAD .onnx; "
                                   "default: no VAD, windows tile the audio and are cut at quiet points")
+    tr.add_argument("--timestamps", action="store_true",
+                    help="word timestamps from a forced aligner (--aligner, default: the bundled demo aligner); "
+                         "json gets `words`; srt/vtt imply it")
+    tr.add_argument("--aligner", help="exported forced-aligner directory for --timestamps")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar (it is shown only on terminals)")
     tr.add_argument("-m", "--model", help="exported model directory [bundled demo model]")
     tr.add_argument("-f", "--format", default="txt", choices=sorted(FORMATS), help="output format [txt]")
@@ -223,6 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("-t", "--threads", type=int, default=0, help="CPU threads (0: ONNX Runtime's default) [0]")
     tr.add_argument("--provider", default="cpu", choices=["cpu"], help="execution provider [cpu]")
     tr.set_defaults(func=_cmd_transcribe)
+
+    al = sub.add_parser("align", help="word timestamps of a known transcript (forced alignment)")
+    al.add_argument("audio", help="audio file (at most 180 s)")
+    al.add_argument("--text", required=True, help="the transcript")
+    al.add_argument("-l", "--language", required=True, help="language of the text (name or ISO code)")
+    al.add_argument("-m", "--model", help="exported forced-aligner directory [bundled demo aligner]")
+    al.add_argument("-f", "--format", default="json", choices=["json", "srt", "vtt"], help="output format [json]")
+    al.add_argument("-t", "--threads", type=int, default=0, help="CPU threads (0: ONNX Runtime's default) [0]")
+    al.set_defaults(func=_cmd_align)
 
     info = sub.add_parser("info", help="describe an exported model directory")
     info.add_argument("model_dir", nargs="?")

@@ -1,10 +1,11 @@
-"""Output formats of `transcribe`: plain text, or one JSON object per input per line."""
+"""Output formats of `transcribe`: plain text, one JSON object per input per line, SRT or WebVTT subtitles."""
 from __future__ import annotations
 
 import json
 import os
 from typing import TextIO
 
+from .subtitles import build_cues, to_srt, to_vtt
 from .transcriber import Transcription
 
 
@@ -19,6 +20,8 @@ def to_json(path: str | os.PathLike, result: Transcription) -> dict:
         "duration": round(result.duration, 3),
         "segments": [{"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text, "language": s.language}
                      for s in result.segments],
+        **({"words": [{"text": w.text, "start": w.start, "end": w.end} for w in result.words]}
+           if result.timestamps else {}),
     }
 
 
@@ -30,7 +33,20 @@ def write_json(out: TextIO, path: str | os.PathLike, result: Transcription) -> N
     out.write(json.dumps(to_json(path, result), ensure_ascii=False) + "\n")
 
 
-FORMATS = {"txt": write_txt, "json": write_json}
+def _cues(result: Transcription) -> list:
+    return [cue for segment in result.segments for cue in build_cues(segment.text, segment.words)]
+
+
+def write_srt(out: TextIO, path: str | os.PathLike, result: Transcription) -> None:
+    out.write(to_srt(_cues(result)))
+
+
+def write_vtt(out: TextIO, path: str | os.PathLike, result: Transcription) -> None:
+    out.write(to_vtt(_cues(result)))
+
+
+FORMATS = {"txt": write_txt, "json": write_json, "srt": write_srt, "vtt": write_vtt}
+SUBTITLES = ("srt", "vtt")  # formats that need word timestamps
 
 
 def write_result(out: TextIO, path: str | os.PathLike, result: Transcription, fmt: str) -> None:

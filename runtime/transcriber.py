@@ -16,6 +16,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .audio import AudioInput, AudioStream
+from .aligner import MAX_ALIGN_SECONDS, Aligner, Word
 from .beam import beam_search
 from .decoder import Decoder
 from .decoding import Generation, greedy_decode
@@ -28,6 +29,7 @@ from .postprocess import parse_asr_output
 from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
 from .sessions import make_session
 from .vad import make_detector
+from .words import split_words
 
 OFFICIAL_MAX_WINDOW_SECONDS = 1200.0  # the official wrapper's window; a 15k-token prompt
 DEFAULT_MAX_WINDOW_SECONDS = 30.0  # bounded prompt and KV cache on small devices
@@ -47,6 +49,7 @@ class Segment:
     language: str
     raw: str
     tokens: tuple[int, ...]
+    words: tuple[Word, ...] = ()  # with an aligner: times in seconds from the start of the input
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class Transcription:
     language: str
     duration: float
     segments: tuple[Segment, ...]
+    timestamps: bool = False  # whether words were aligned
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
 
     @property
     def raw(self) -> str:
@@ -65,10 +73,10 @@ class Transcription:
         return tuple(t for s in self.segments for t in s.tokens)
 
     @classmethod
-    def from_segments(cls, segments: Sequence[Segment], duration: float) -> Transcription:
+    def from_segments(cls, segments: Sequence[Segment], duration: float, timestamps: bool = False) -> Transcription:
         """Texts joined with no separator and languages merged, as the official wrapper joins its windows."""
         return cls(text="".join(s.text for s in segments), language=merge_languages([s.language for s in segments]),
-                   duration=duration, segments=tuple(segments))
+                   duration=duration, segments=tuple(segments), timestamps=timestamps)
 
 
 def merge_languages(languages: list[str]) -> str:
@@ -85,7 +93,7 @@ class Transcriber:
 
     def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu",
                  max_new_tokens: int | None = None, max_window_seconds: float = DEFAULT_MAX_WINDOW_SECONDS,
-                 beam: int = 1, length_penalty: float = 1.0, vad: str | None = None):
+                 beam: int = 1, length_penalty: float = 1.0, vad: str | None = None, aligner: Aligner | None = None):
         if beam < 1:
             raise InputError(f"beam width {beam}: must be at least 1")
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
@@ -100,7 +108,9 @@ class Transcriber:
         self.eos_ids = tuple(m["eos_token_ids"])
         self.languages = tuple(m.get("support_languages") or SUPPORTED_LANGUAGES)
         self.max_new_tokens = max_new_tokens
-        self.max_window_seconds = max_window_seconds
+        # with word timestamps a window (plus the 5 s cut search) must fit the aligner's 180 s
+        self.max_window_seconds = min(max_window_seconds, MAX_ALIGN_SECONDS - 5.0) if aligner else max_window_seconds
+        self.aligner = aligner
         self.beam, self.length_penalty = beam, length_penalty
         self.detector = make_detector(vad) if vad else None  # None: windows tile the input (no VAD)
 
@@ -129,7 +139,12 @@ class Transcriber:
             generation = self.generate(window.audio, context, forced)
             raw = self.tokenizer.decode(generation.tokens)
             lang, text = parse_asr_output(raw, forced)
-            yield Segment(window.offset, window.offset + window.seconds, text, lang, raw, generation.tokens)
+            words: tuple[Word, ...] = ()
+            if self.aligner is not None and text:
+                audio = window.audio[:int(round(window.seconds * SAMPLE_RATE))]
+                words = tuple(Word(w.text, round(w.start + window.offset, 3), round(w.end + window.offset, 3))
+                              for w in self.aligner.align_window(audio, split_words(text, lang or "English")))
+            yield Segment(window.offset, window.offset + window.seconds, text, lang, raw, generation.tokens, words)
 
     def _stream(self, audio: AudioInput, sample_rate: int | None) -> AudioStream:
         return AudioStream(audio, self.max_window_seconds, sample_rate, self.detector)
@@ -152,10 +167,10 @@ class Transcriber:
             segments.append(segment)
             if on_segment is not None:
                 on_segment(segment)
-        return Transcription.from_segments(segments, stream.seconds)
+        return Transcription.from_segments(segments, stream.seconds, timestamps=self.aligner is not None)
 
 
-def bundled_model_dir() -> Path | None:
-    """The demo model shipped inside the package, if this installation has one."""
-    path = Path(__file__).parent / "models" / "asr"
+def bundled_model_dir(kind: str = "asr") -> Path | None:
+    """The demo model of `kind` (asr | aligner) shipped inside the package, if this installation has one."""
+    path = Path(__file__).parent / "models" / kind
     return path if (path / "manifest.json").is_file() else None

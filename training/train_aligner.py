@@ -1,0 +1,182 @@
+"""Train a tiny Qwen3-ForcedAligner-architecture model on CPU (the demo aligner), starting from an ASR checkpoint.
+
+    python -m training.train_aligner --data DATA_DIR --asr ASR_CKPT --out CKPT_DIR [--steps 1500] [--seed 0]
+
+DATA_DIR is the synthetic corpus of `training.synth` (manifests whose lines carry `words`: text, start, end
+in seconds, exact since every word was synthesized alone). The audio encoder and decoder start from the
+trained ASR checkpoint ASR_CKPT (same widths); a new head of `classify_num` classes (80 ms each) scores the
+two `<timestamp>` slots after every word, non-shifted as in the official model: the logits at a slot
+position itself give its class. Loss: cross-entropy over the slot classes only. The prompt is exactly the
+one the runtime builds (`Aligner.align_window`). Resumable from CKPT_DIR.run/state.pt; the result is an
+official-layout checkpoint (thinker model_type qwen3_forced_aligner) that `qwen-asr-edge export` converts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from qwen_asr_edge.aligner import TIMESTAMP
+from qwen_asr_edge.audio import load_audio
+from qwen_asr_edge.export.checkpoint import load_state_dict, save_official_checkpoint
+from qwen_asr_edge.export.config import parse_config
+from qwen_asr_edge.export.random_checkpoint import write_tokenizer
+from qwen_asr_edge.export.reference_model import Qwen3ASR
+from qwen_asr_edge.export.tokenizer_export import build_tokenizer
+from qwen_asr_edge.features import log_mel_spectrogram
+from qwen_asr_edge.prompt import PromptTokenizer
+from qwen_asr_edge.words import split_words
+
+from .train_asr import batches, empty_caches, encode_audio, lr_at, read_manifest, spec_augment
+
+CLASSES = 5000
+SEGMENT_MS = 80
+TIMESTAMP_ID = 151705
+
+
+@dataclass
+class AlignExample:
+    mel: np.ndarray  # [128, T] float16
+    words: list[str]
+    classes: list[int]  # 2 per word: start, end (time // 80 ms, rounded)
+
+
+def load_align_examples(path: Path) -> list[AlignExample]:
+    out = []
+    for row in read_manifest(path):
+        words = [w["text"] for w in row["words"]]
+        if words != split_words(row["text"], row.get("language") or "English"):
+            raise SystemExit(f"{row['audio']}: manifest words differ from the aligner's word splitting")
+        classes = [round(t * 1000 / SEGMENT_MS) for w in row["words"] for t in (w["start"], w["end"])]
+        out.append(AlignExample(log_mel_spectrogram(load_audio(row["audio"])).astype(np.float16), words, classes))
+    return out
+
+
+def aligner_config(asr_config: dict) -> dict:
+    """The ASR checkpoint's config turned into an aligner's, as the released aligner config is laid out."""
+    config = json.loads(json.dumps(asr_config))
+    thinker = config["thinker_config"]
+    thinker.update(model_type="qwen3_forced_aligner", classify_num=CLASSES, dtype="float32")
+    thinker["text_config"]["tie_word_embeddings"] = False
+    config.update(timestamp_token_id=TIMESTAMP_ID, timestamp_segment_time=SEGMENT_MS)
+    return config
+
+
+def prompt_ids(tokens: PromptTokenizer, n_audio: int, words: list[str]) -> list[int]:
+    text = "<|audio_start|><|audio_pad|><|audio_end|>" + "".join(w + TIMESTAMP * 2 for w in words)
+    return tokens.ids_with_audio(text, n_audio).tolist()
+
+
+def slot_logits(model: Qwen3ASR, tokens: PromptTokenizer, mels: list[torch.Tensor],
+                words: list[list[str]]) -> list[torch.Tensor]:
+    """[2 * n_words, classes] logits per example, one batched pass."""
+    audio = encode_audio(model, mels)
+    seqs = [prompt_ids(tokens, len(a), w) for a, w in zip(audio, words)]
+    width = max(len(s) for s in seqs)
+    ids = torch.tensor([s + [151643] * (width - len(s)) for s in seqs])
+    x = model.model.embed_tokens(ids).masked_scatter((ids == tokens.audio_token_id)[..., None], torch.cat(audio))
+    hidden, _ = model.model(x, torch.arange(width).repeat(len(seqs), 1), empty_caches(model, len(seqs)))
+    return [model.lm_head(hidden[i, ids[i] == TIMESTAMP_ID]) for i in range(len(seqs))]
+
+
+@torch.no_grad()
+def alignment_error(model: Qwen3ASR, tokens: PromptTokenizer, examples: list[AlignExample]) -> dict[str, float]:
+    """AAS (mean over words of (|start error| + |end error|) / 2, ms) and boundaries within 20 / 50 ms,
+    from the raw argmax (no repair)."""
+    errors = []
+    for e in examples:
+        logits = slot_logits(model, tokens, [torch.from_numpy(e.mel.astype(np.float32))], [e.words])[0]
+        errors += (np.abs(logits.argmax(-1).numpy() - np.array(e.classes)) * SEGMENT_MS).tolist()
+    errors = np.array(errors, dtype=np.float64)
+    return {"aas_ms": float(errors.mean()), "within_20ms": float((errors <= 20).mean()),
+            "within_50ms": float((errors <= 50).mean())}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--asr", type=Path, required=True, help="trained ASR checkpoint to start from")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--batch", type=int, default=24)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save-every", type=int, default=250)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--eval-count", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+
+    run = args.out.with_name(args.out.name + ".run")
+    run.mkdir(parents=True, exist_ok=True)
+    raw_config = aligner_config(json.loads((args.asr / "config.json").read_text()))
+    write_tokenizer(run)
+    (run / "config.json").write_text(json.dumps(raw_config, indent=2))
+    tokenizer, _ = build_tokenizer(run, raw_config["transformers_version"])
+    model = Qwen3ASR(parse_config(raw_config))
+    asr_state = load_state_dict(args.asr, "official")
+    asr_state.pop("lm_head.weight", None)
+    missing, unexpected = model.load_state_dict(asr_state, strict=False)
+    assert missing == ["lm_head.weight"] and not unexpected, (missing, unexpected)
+    with torch.no_grad():
+        model.lm_head.weight.normal_(0.0, 0.02)
+    tokens = PromptTokenizer(tokenizer, model.cfg.audio_token_id)
+
+    train = load_align_examples(args.data / "train" / "manifest.jsonl")
+    heldout = load_align_examples(args.data / "heldout" / "manifest.jsonl")[:args.eval_count]
+    print(f"{len(train)} training utterances", file=sys.stderr)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    state_path, step = run / "state.pt", 0
+    if state_path.is_file():
+        state = torch.load(state_path, weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = int(state["step"])
+        rng.seed(args.seed + step)
+        print(f"resumed at step {step}", file=sys.stderr)
+    stream = batches(train, args.batch, rng)
+    model.train()
+    started, smoothed = time.time(), None
+    while step < args.steps:
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, args.steps, args.lr, warmup=100)
+        batch = next(stream)
+        logits = slot_logits(model, tokens, [spec_augment(torch.from_numpy(e.mel.astype(np.float32)), rng) for e in batch],
+                             [e.words for e in batch])
+        loss = F.cross_entropy(torch.cat(logits), torch.tensor([c for e in batch for c in e.classes]))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        smoothed = loss.item() if smoothed is None else 0.98 * smoothed + 0.02 * loss.item()
+        if step % 50 == 0:
+            print(f"step {step}/{args.steps} loss {smoothed:.3f} ({(time.time() - started) / 50:.2f} s/step)",
+                  file=sys.stderr, flush=True)
+            started = time.time()
+        if step % args.save_every == 0 or step == args.steps:
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, run / "state.tmp")
+            (run / "state.tmp").replace(state_path)
+        if step % args.eval_every == 0 or step == args.steps:
+            model.eval()
+            print(f"step {step} heldout: {json.dumps(alignment_error(model, tokens, heldout))}", file=sys.stderr, flush=True)
+            model.train()
+    model.eval()
+    save_official_checkpoint(model, raw_config, args.out, dtype=torch.float32, store_tied_head=False)
+    write_tokenizer(args.out)
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
