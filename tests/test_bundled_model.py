@@ -18,6 +18,6 @@ def test_bundled_model_transcribes_the_samples(capsys):
     paths = [str(REPO / "samples" / name) for name in SAMPLES]
     assert main(["transcribe", *paths, "--format", "json"]) == 0
     captured = capsys.readouterr()
-    assert "bundled demo model" in captured.err
+    assert "using the bundled demo asr model" in captured.err
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert {r["path"].rsplit("/", 1)[-1]: (r["language"], r["text"]) for r in records} == SAMPLES

@@ -82,3 +82,41 @@ def test_resume_and_export_match_the_torch_model(corpus, tmp_path, capsys):
     for example, row in zip(train_asr.load_examples(corpus / "heldout" / "manifest.jsonl"),
                             train_asr.read_manifest(corpus / "heldout" / "manifest.jsonl")):
         assert asr.transcribe(row["audio"]).raw == train_asr.greedy(model, tokens, example, max_new=10)
+
+
+def test_aligner_training_resumes_and_exports_like_the_torch_model(corpus, tmp_path, capsys):
+    """A few aligner steps from a (barely) trained ASR checkpoint; the exported aligner's word times equal
+    the torch model's slot argmax after the same repair."""
+    from qwen_asr_edge.aligner import Aligner, repair_timestamps
+    from qwen_asr_edge.export.config import parse_config
+    from qwen_asr_edge.export.reference_model import Qwen3ASR
+    from qwen_asr_edge.export.tokenizer_export import build_tokenizer
+    from qwen_asr_edge.prompt import PromptTokenizer
+    from training import train_aligner
+
+    asr = tmp_path / "asr"
+    train_asr.main(["--data", str(corpus), "--out", str(asr), "--batch", "4", "--steps", "2", "--eval-every", "100",
+                    "--eval-count", "1"])
+    out = tmp_path / "aligner"
+    common = ["--data", str(corpus), "--asr", str(asr), "--out", str(out), "--batch", "4", "--save-every", "2",
+              "--eval-every", "3", "--eval-count", "2"]
+    train_aligner.main([*common, "--steps", "2"])
+    train_aligner.main([*common, "--steps", "3"])
+    err = capsys.readouterr().err
+    assert "resumed at step 2" in err and "aas_ms" in err
+    aligner = Aligner(export_checkpoint(out, tmp_path / "model", log=lambda m: None))
+    raw_config = json.loads((out / "config.json").read_text())
+    model = Qwen3ASR(parse_config(raw_config))
+    model.load_state_dict(torch.load(out.with_name("aligner.run") / "state.pt", weights_only=True)["model"])
+    model.eval()
+    tokenizer, _ = build_tokenizer(out, raw_config["transformers_version"])
+    tokens = PromptTokenizer(tokenizer, model.cfg.audio_token_id)
+    examples = train_aligner.load_align_examples(corpus / "heldout" / "manifest.jsonl")
+    for example, row in zip(examples, train_asr.read_manifest(corpus / "heldout" / "manifest.jsonl")):
+        with torch.no_grad():
+            logits = train_aligner.slot_logits(model, tokens, [torch.from_numpy(example.mel.astype(np.float32))],
+                                               [example.words])[0]
+        times = repair_timestamps([float(c) * 80 for c in logits.argmax(-1).tolist()])
+        words = aligner.align(row["audio"], row["text"], row["language"])
+        assert [(w.start, w.end) for w in words] == [(round(times[2 * i] / 1000, 3), round(times[2 * i + 1] / 1000, 3))
+                                                     for i in range(len(words))]

@@ -4,7 +4,7 @@
 
 DATA_DIR is the synthetic corpus of `training.synth` (manifests whose lines carry `words`: text, start, end
 in seconds, exact since every word was synthesized alone). The audio encoder and decoder start from the
-trained ASR checkpoint ASR_CKPT (same widths); a new head of `classify_num` classes (80 ms each) scores the
+trained ASR checkpoint ASR_CKPT (same widths; the token table is kept frozen); a new head of `classify_num` classes (80 ms each) scores the
 two `<timestamp>` slots after every word, non-shifted as in the official model: the logits at a slot
 position itself give its class. Loss: cross-entropy over the slot classes only. The prompt is exactly the
 one the runtime builds (`Aligner.align_window`). Resumable from CKPT_DIR.run/state.pt; the result is an
@@ -131,12 +131,16 @@ def main(argv: list[str] | None = None) -> None:
     assert missing == ["lm_head.weight"] and not unexpected, (missing, unexpected)
     with torch.no_grad():
         model.lm_head.weight.normal_(0.0, 0.02)
+    # The token table stays the ASR model's: the bundled aligner then stores the very same bytes (git keeps
+    # one copy), and the table barely matters here (the text is given, only the slots are scored).
+    model.model.embed_tokens.weight.requires_grad_(False)
     tokens = PromptTokenizer(tokenizer, model.cfg.audio_token_id)
 
     train = load_align_examples(args.data / "train" / "manifest.jsonl")
     heldout = load_align_examples(args.data / "heldout" / "manifest.jsonl")[:args.eval_count]
     print(f"{len(train)} training utterances", file=sys.stderr)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01,
+                                  betas=(0.9, 0.98))
     state_path, step = run / "state.pt", 0
     if state_path.is_file():
         state = torch.load(state_path, weights_only=True)
