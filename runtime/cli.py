@@ -24,6 +24,7 @@ from .subtitles import build_cues, to_srt, to_vtt
 from .model_dir import open_model_dir
 from .prompt import SUPPORTED_LANGUAGES, language_codes, normalize_language
 from .quantize.recipe import PRESETS
+from .streaming import StreamOptions
 from .transcriber import DEFAULT_MAX_WINDOW_SECONDS, Transcriber, bundled_model_dir
 
 EXIT_FAILED = 2
@@ -103,6 +104,24 @@ def _load_aligner(directory: str | None, option: str, threads: int) -> Aligner |
         return None
 
 
+def _cmd_stream(args: argparse.Namespace, asr: Transcriber) -> int:
+    from .stream_cli import file_pieces, run_stream, stdin_pieces
+    if len(args.audio) != 1 or args.output_dir or args.timestamps or args.format not in ("txt", "json"):
+        _error("--stream", "takes one input (a file, or - for 16 kHz s16le PCM on stdin), txt or json output, "
+                           "and no --output-dir or timestamps")
+        return EXIT_FAILED
+    source = args.audio[0]
+    options = StreamOptions(chunk_seconds=args.chunk_seconds, segment_pause=None if args.no_segments else 0.5)
+    try:
+        stream = asr.stream(context=args.context, language=args.language, options=options)
+        pieces = stdin_pieces() if source == "-" else file_pieces(source)
+        run_stream(stream, pieces, args.realtime, sys.stdout, args.format)
+    except QwenAsrEdgeError as exc:
+        _error(source, exc)
+        return EXIT_FAILED
+    return 0
+
+
 def _cmd_transcribe(args: argparse.Namespace) -> int:
     if args.skip_existing and not args.output_dir:
         _error("--skip-existing", "needs --output-dir (results on stdout cannot be checked)")
@@ -125,6 +144,8 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     except QwenAsrEdgeError as exc:
         _error("--language", exc)
         return EXIT_FAILED
+    if args.stream:
+        return _cmd_stream(args, asr)
     items = collect_inputs(args.audio, args.glob)
     if not items:
         _error(" ".join(args.audio), "no audio files found")
@@ -257,6 +278,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="word timestamps from a forced aligner (--aligner, default: the bundled demo aligner); "
                          "json gets `words`; srt/vtt imply it")
     tr.add_argument("--aligner", help="exported forced-aligner directory for --timestamps")
+    tr.add_argument("--stream", action="store_true",
+                    help="live transcription of one input (a file, or - for 16 kHz mono s16le PCM on stdin): partial "
+                         "text redrawn on a terminal, one line per finished segment when piped")
+    tr.add_argument("--realtime", action="store_true", help="with --stream: feed a file at its real-time pace")
+    tr.add_argument("--chunk-seconds", type=float, default=2.0, help="with --stream: seconds per decode [2.0]")
+    tr.add_argument("--no-segments", action="store_true",
+                    help="with --stream: one segment for the whole stream (the official algorithm; its cost per "
+                         "chunk then grows with the stream) instead of cutting at pauses")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar (it is shown only on terminals)")
     tr.add_argument("-m", "--model", help="exported model directory [bundled demo model]")
     tr.add_argument("-f", "--format", default="txt", choices=sorted(FORMATS), help="output format [txt]")

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .decoder import Decoder
+from .decoder import Decoder, KVCache
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,19 @@ def greedy_decode(decoder: Decoder, prompt_embeds: np.ndarray, eos_ids: tuple[in
     `forced` feeds these tokens instead of the argmax (teacher forcing, to compare two models' logits
     along the same history); decoding then runs for len(forced) + 1 steps.
     """
-    if forced is not None:
-        max_new_tokens = len(forced) + 1
     length = prompt_embeds.shape[0]
     logits, prefix = decoder.run(prompt_embeds[None], np.arange(length)[None], decoder.empty_cache(), decoder.empty_cache())
-    past = decoder.empty_cache()
+    return greedy_continue(decoder, logits, prefix, decoder.empty_cache(), length, eos_ids, max_new_tokens,
+                           keep_logits, forced)
+
+
+def greedy_continue(decoder: Decoder, logits: np.ndarray, prefix: KVCache, past: KVCache, position: int,
+                    eos_ids: tuple[int, ...], max_new_tokens: int, keep_logits: bool = False,
+                    forced: Sequence[int] | None = None) -> Generation:
+    """Greedy steps after a prefill: `logits` [1, V] of the prompt's last position, the prompt's K/V split
+    into a shared `prefix` and a `past` that each step extends, `position` = prompt length."""
+    if forced is not None:
+        max_new_tokens = len(forced) + 1
     tokens: list[int] = []
     kept: list[np.ndarray] = []
     for step in range(max_new_tokens):
@@ -43,5 +51,5 @@ def greedy_decode(decoder: Decoder, prompt_embeds: np.ndarray, eos_ids: tuple[in
         tokens.append(token)
         if step + 1 == max_new_tokens:
             break
-        logits, past = decoder.run(decoder.embed([[token]]), np.array([[length + step]]), prefix, past)
+        logits, past = decoder.run(decoder.embed([[token]]), np.array([[position + step]]), prefix, past)
     return Generation(tuple(tokens), tuple(kept))

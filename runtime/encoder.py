@@ -31,18 +31,29 @@ class AudioEncoder:
         self.transformer = transformer
         self.window_tokens = CHUNK_TOKENS * window_chunks
 
-    def chunk_embeddings(self, mel: np.ndarray) -> np.ndarray:
-        """Conv stem over 1 s chunks: [128, T] -> [N_tok, d] (valid frames of every chunk, in order)."""
+    def conv_chunks(self, chunks: np.ndarray) -> np.ndarray:
+        """Conv stem: mel chunks [n, 128, F] -> tokens [n, ceil(F / 8), d], CONV_BATCH chunks per call."""
+        chunks = np.asarray(chunks, dtype=np.float32)
+        return np.concatenate([self.conv.run(None, {"mel_chunks": np.ascontiguousarray(chunks[i:i + CONV_BATCH])})[0]
+                               for i in range(0, len(chunks), CONV_BATCH)])
+
+    def chunk_embeddings(self, mel: np.ndarray, whole: bool = True) -> np.ndarray:
+        """Conv stem over 1 s chunks: [128, T] -> [N_tok, d] (valid frames of every chunk, in order).
+
+        `whole`: the mel is a whole utterance, so one shorter than a chunk stays unpadded; a streaming
+        tail (whole=False) is always padded, as it is inside the longer utterance it belongs to."""
         frames = mel.shape[1]
-        if frames < CHUNK_FRAMES:
-            return self.conv.run(None, {"mel_chunks": mel[None].astype(np.float32)})[0][0]
+        if frames < CHUNK_FRAMES and whole:
+            return self.conv_chunks(mel[None])[0]
         n_chunks = -(-frames // CHUNK_FRAMES)
         padded = np.zeros((mel.shape[0], n_chunks * CHUNK_FRAMES), dtype=np.float32)
         padded[:, :frames] = mel
-        chunks = padded.reshape(mel.shape[0], n_chunks, CHUNK_FRAMES).transpose(1, 0, 2)
-        out = np.concatenate([self.conv.run(None, {"mel_chunks": np.ascontiguousarray(chunks[i:i + CONV_BATCH])})[0]
-                              for i in range(0, n_chunks, CONV_BATCH)])
+        out = self.conv_chunks(padded.reshape(mel.shape[0], n_chunks, CHUNK_FRAMES).transpose(1, 0, 2))
         return out.reshape(-1, out.shape[-1])[:tokens_for_frames(frames)]
+
+    def attend(self, windows: np.ndarray) -> np.ndarray:
+        """Transformer over independent attention windows [n, L, d] -> [n, L, output_dim] (L <= window)."""
+        return self.transformer.run(None, {"windows": np.ascontiguousarray(windows, dtype=np.float32)})[0]
 
     def windows(self, tokens: np.ndarray) -> np.ndarray:
         """Transformer over independent attention windows: [N_tok, d] -> [N_tok, output_dim]."""
@@ -51,11 +62,10 @@ class AudioEncoder:
         parts = []
         for i in range(0, n_full, WINDOW_BATCH):
             group = tokens[i * w:min(n_full, i + WINDOW_BATCH) * w].reshape(-1, w, tokens.shape[1])
-            out = self.transformer.run(None, {"windows": group})[0]
+            out = self.attend(group)
             parts.append(out.reshape(-1, out.shape[-1]))
         if len(tokens) % w:
-            tail = tokens[n_full * w:][None]
-            parts.append(self.transformer.run(None, {"windows": tail})[0][0])
+            parts.append(self.attend(tokens[n_full * w:][None])[0])
         return np.concatenate(parts)
 
     def __call__(self, mel: np.ndarray) -> np.ndarray:

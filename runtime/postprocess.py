@@ -69,3 +69,12 @@ def parse_asr_output(raw: str, forced_language: str | None = None) -> tuple[str,
             value = line[len("language "):].strip()
             return (value[:1].upper() + value[1:].lower() if value else ""), text.strip()
     return "", text.strip()
+
+
+def merge_languages(languages: list[str]) -> str:
+    """Comma list of the window languages, empty ones and consecutive duplicates dropped (official rule)."""
+    merged: list[str] = []
+    for lang in languages:
+        if lang and (not merged or merged[-1] != lang):
+            merged.append(lang)
+    return ",".join(merged)

@@ -70,9 +70,10 @@ class PromptTokenizer:
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
-    def decode(self, ids: list[int]) -> str:
-        """Special tokens are skipped; <asr_text> is not special, so the header survives as in the official code."""
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        """Special tokens are skipped by default; <asr_text> is not special, so the header survives as in the
+        official code."""
+        return self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
 
     def prompt_ids(self, n_audio_tokens: int, context: str = "", language: str | None = None) -> np.ndarray:
         """The official ASR prompt (chat template) with the audio placeholder expanded."""

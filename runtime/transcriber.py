@@ -25,9 +25,10 @@ from .encoder import AudioEncoder
 from .errors import InputError
 from .features import SAMPLE_RATE, log_mel_spectrogram
 from .model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, open_model_dir
-from .postprocess import parse_asr_output
+from .postprocess import merge_languages, parse_asr_output
 from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
 from .sessions import make_session
+from .streaming import ChunkResult, Stream, StreamOptions
 from .vad import make_detector
 from .words import split_words
 
@@ -79,15 +80,6 @@ class Transcription:
                    duration=duration, segments=tuple(segments), timestamps=timestamps)
 
 
-def merge_languages(languages: list[str]) -> str:
-    """Comma list of the window languages, empty ones and consecutive duplicates dropped (official rule)."""
-    merged: list[str] = []
-    for lang in languages:
-        if lang and (not merged or merged[-1] != lang):
-            merged.append(lang)
-    return ",".join(merged)
-
-
 class Transcriber:
     """Load once, transcribe many: `Transcriber(model_dir).transcribe("talk.wav")`."""
 
@@ -128,7 +120,8 @@ class Transcriber:
             return greedy_decode(self.decoder, prompt, self.eos_ids, limit, keep_logits)
         return beam_search(self.decoder, prompt, self.eos_ids, limit, self.beam, self.length_penalty)
 
-    def _check_request(self, context: str, language: str | None) -> str | None:
+    def check_request(self, context: str, language: str | None) -> str | None:
+        """The canonical forced language (or None); InputError for an unknown language or a too long context."""
         forced = normalize_language(language, self.languages)
         if len(self.tokenizer.encode(context or "")) > MAX_CONTEXT_TOKENS:
             raise InputError(f"context is longer than {MAX_CONTEXT_TOKENS} tokens")
@@ -152,7 +145,7 @@ class Transcriber:
     def transcribe_iter(self, audio: AudioInput, context: str = "", language: str | None = None,
                         sample_rate: int | None = None) -> Iterator[Segment]:
         """Yield one Segment per audio window as it is decoded (files are read block by block)."""
-        forced = self._check_request(context, language)
+        forced = self.check_request(context, language)
         yield from self._segments(self._stream(audio, sample_rate), context, forced)
 
     def transcribe(self, audio: AudioInput, context: str = "", language: str | None = None,
@@ -160,7 +153,7 @@ class Transcriber:
                    on_segment: Callable[[Segment], None] | None = None) -> Transcription:
         """The whole result for one input (a path, encoded bytes, or a numpy array with its sample_rate);
         `on_segment` is called after each window (progress)."""
-        forced = self._check_request(context, language)
+        forced = self.check_request(context, language)
         stream = self._stream(audio, sample_rate)
         segments = []
         for segment in self._segments(stream, context, forced):
@@ -168,6 +161,12 @@ class Transcriber:
             if on_segment is not None:
                 on_segment(segment)
         return Transcription.from_segments(segments, stream.seconds, timestamps=self.aligner is not None)
+
+
+    def stream(self, context: str = "", language: str | None = None, sample_rate: int = SAMPLE_RATE,
+               options: StreamOptions = StreamOptions(), on_chunk: Callable[[ChunkResult], None] | None = None) -> Stream:
+        """A live transcription: `feed(pcm)` pieces of any size, then `finish()` (see `streaming.Stream`)."""
+        return Stream(self, context, language, sample_rate, options, on_chunk)
 
 
 def bundled_model_dir(kind: str = "asr") -> Path | None:
