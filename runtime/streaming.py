@@ -52,7 +52,7 @@ class StreamOptions:
     unfixed_chunks: int = 2
     unfixed_tokens: int = 5
     max_new_tokens: int = 32  # per chunk, as the official streaming demo
-    segment_pause: float | None = 0.5  # seconds of non-speech that end a segment; None: one segment
+    segment_pause: float | None = 0.5  # seconds of non-speech that end a segment; None: one segment, no limit
     min_segment_seconds: float = 4.0
     max_segment_seconds: float = 30.0
 
@@ -171,7 +171,7 @@ class Stream:
                 self._commit()
                 continue
             self._take(self.chunk_samples, final=False)
-            if self.buffer_start - self.segment_start >= self.options.max_segment_seconds * SAMPLE_RATE:
+            if self._segment_too_long():
                 self._commit()
         return self._last
 
@@ -261,6 +261,10 @@ class Stream:
                 self.cuts.append(self.silence_start + pause // 2)
         self.vad_pending = pending[n * FRAME:]
         self.vad_position += n * FRAME
+
+    def _segment_too_long(self) -> bool:
+        o = self.options
+        return o.segment_pause is not None and self.buffer_start - self.segment_start >= o.max_segment_seconds * SAMPLE_RATE
 
     def _next_cut(self) -> int | None:
         """A pause midpoint inside the next chunk, once the segment is long enough."""

@@ -67,15 +67,16 @@ class StreamingEncoder:
 
     def extend(self, samples: np.ndarray) -> int:
         """Append 16 kHz mono samples and bring the embeddings up to date; returns the index of the first
-        token that may differ from the previous call's embeddings (n_tokens of that call if none did)."""
-        previous_tokens = self.n_tokens
+        token that may differ from the previous call's embeddings: the start of the open window then, or of
+        an earlier window that a clamp change made recompute."""
+        previous_final = self.final_tokens
         self._append_samples(np.asarray(samples, dtype=np.float32))
         frames = self.samples_seen // HOP
         if frames == 0:
             return 0
         all_max = max(self._final_max, float(self._tail_raw.max()) if self._tail_raw.size else -np.inf)
         self.floor = float(np.float64(all_max) - CLAMP_RANGE)
-        first_changed = min(self._refresh_stale_chunks(), previous_tokens)
+        first_changed = min(self._refresh_stale_chunks(), previous_final)
         self._add_final_chunks()
         self._add_final_windows()
         self._open = self._open_window(frames)
@@ -129,7 +130,7 @@ class StreamingEncoder:
 
     def _refresh_stale_chunks(self) -> int:
         """Recompute cached chunks whose clamped values changed with the floor, and their windows; returns
-        the first token affected (n_tokens if none)."""
+        the first token of the first window affected (n_tokens if none)."""
         floors, mins = np.array(self._chunk_floor), np.array(self._chunk_min)
         stale = np.flatnonzero((floors != self.floor) & (mins < np.maximum(floors, self.floor))) if floors.size else []
         if len(stale) == 0:
