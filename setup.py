@@ -42,7 +42,7 @@ setup(
         "qwen_asr_edge.export": "export",
         "qwen_asr_edge.quantize": "quantize",
     },
-    package_data={"qwen_asr_edge": ["_native.pyi", "models/asr/*"]},
+    package_data={"qwen_asr_edge": ["_native.pyi", "models/asr/*", "models/aligner/*"]},
     ext_modules=[native_extension()] if Pybind11Extension else [],
     cmdclass={"build_ext": build_ext} if build_ext else {},
 )

@@ -1,10 +1,11 @@
 """Accuracy of exported models on a labelled manifest (e.g. the synthetic held-out split).
 
-    python -m benchmarks.accuracy MANIFEST.jsonl MODEL_DIR [MODEL_DIR ...] [--limit N] [--json OUT]
+    python -m benchmarks.accuracy MANIFEST.jsonl MODEL_DIR [MODEL_DIR ...] [--limit N] [--json OUT] [--stream]
 
 Prints one markdown row per model: WER for space-delimited languages and CER for Chinese (jiwer, on
 lower-cased text with punctuation removed), language-ID accuracy, and real-time factor. Each model
-decodes every utterance through the normal runtime (`Transcriber`), greedy, no forced language.
+decodes every utterance through the normal runtime (`Transcriber`), greedy, no forced language; with
+--stream, also through `Transcriber.stream` (default policy, audio fed in 0.1 s pieces), one more row each.
 """
 from __future__ import annotations
 
@@ -28,22 +29,40 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def evaluate(model_dir: Path, rows: list[dict], threads: int = 0) -> dict:
+def stream_transcribe(asr: Transcriber, path: str) -> tuple[str, str, float]:
+    """(language, text, seconds) of a file fed to a stream in 0.1 s pieces."""
+    from qwen_asr_edge.audio import load_audio
+    from qwen_asr_edge.features import SAMPLE_RATE
+    audio = load_audio(path)
+    stream = asr.stream()
+    for i in range(0, len(audio), SAMPLE_RATE // 10):
+        stream.feed(audio[i:i + SAMPLE_RATE // 10])
+    final = stream.finish()
+    return final.language, final.text, len(audio) / SAMPLE_RATE
+
+
+def offline_transcribe(asr: Transcriber, path: str) -> tuple[str, str, float]:
+    result = asr.transcribe(path)
+    return result.language, result.text, result.duration
+
+
+def evaluate(model_dir: Path, rows: list[dict], threads: int = 0, streaming: bool = False) -> dict:
     asr = Transcriber(model_dir, threads=threads)
+    run = stream_transcribe if streaming else offline_transcribe
     refs: dict[str, list[str]] = {}
     hyps: dict[str, list[str]] = {}
     lid, audio_seconds, started = 0, 0.0, time.time()
     for row in rows:
-        result = asr.transcribe(row["audio"])
-        audio_seconds += result.duration
+        detected, text, seconds = run(asr, row["audio"])
+        audio_seconds += seconds
         language = row.get("language") or ""
-        lid += result.language == language
-        ref, hyp = normalize(row["text"]), normalize(result.text)
+        lid += detected == language
+        ref, hyp = normalize(row["text"]), normalize(text)
         if language == "Chinese":
             ref, hyp = ref.replace(" ", ""), hyp.replace(" ", "")
         refs.setdefault(language, []).append(ref)
         hyps.setdefault(language, []).append(hyp)
-    out = {"model": str(model_dir), "utterances": len(rows), "lid_accuracy": lid / len(rows),
+    out = {"model": str(model_dir) + (" (streaming)" if streaming else ""), "utterances": len(rows), "lid_accuracy": lid / len(rows),
            "rtf": (time.time() - started) / audio_seconds}
     for language, ref in refs.items():
         if language == "Chinese":
@@ -60,9 +79,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--stream", action="store_true", help="also measure streaming transcription")
     args = parser.parse_args()
     rows = read_manifest(args.manifest)[:args.limit]
-    results = [evaluate(m, rows, args.threads) for m in args.models]
+    results = [evaluate(m, rows, args.threads, streaming) for m in args.models
+               for streaming in ((False, True) if args.stream else (False,))]
     keys = sorted({k for r in results for k in r} - {"model", "utterances"})
     print("| model | utterances | " + " | ".join(keys) + " |")
     print("|---|---|" + "---|" * len(keys))
