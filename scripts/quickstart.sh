@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e .
-.venv/bin/qwen-asr-edge transcribe samples/en_office_temperature.wav samples/zh_timer.wav --format json
+.venv/bin/qwen-asr-edge transcribe samples/en_office_temperature.wav samples/zh_timer.wav --timestamps --format json
 .venv/bin/qwen-asr-edge transcribe samples/en_office_temperature.wav --format srt
 .venv/bin/qwen-asr-edge transcribe --stream samples/zh_timer.wav

@@ -197,3 +197,35 @@ def test_stream_cli_file_lines_when_piped(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [EN, ZH]
+
+
+TRAINED_CHECKPOINT = Path.home() / ".cache" / "qwen-asr-edge" / "models" / "demo-asr"
+
+
+@pytest.mark.slow
+def test_stream_equals_official_streaming_on_the_trained_model(tmp_path):
+    """The demo model's training checkpoint (official layout; README "Training" rebuilds it) through the
+    official streaming functions and through ours (fp32 export), 30 s of speech with pauses, one segment."""
+    if not (TRAINED_CHECKPOINT / "model.safetensors").is_file():
+        pytest.skip(f"no trained checkpoint at {TRAINED_CHECKPOINT}: train it as the README says")
+    import soundfile as sf
+    clip = tmp_path / "speech.wav"
+    sf.write(str(clip), speech_with_pauses(2 * CYCLE_SECONDS), SAMPLE_RATE, subtype="FLOAT")
+    asr = Transcriber(export_checkpoint(TRAINED_CHECKPOINT, tmp_path / "fp32", log=lambda m: None))
+    official = json.loads(_official_run(TRAINED_CHECKPOINT, clip, tmp_path / "official.json"))["clips"][0]
+    chunks = []
+    final = feed_in_pieces(asr.stream(options=StreamOptions(segment_pause=None, max_new_tokens=32),
+                                      on_chunk=chunks.append), load_audio(clip))
+    assert agreeing_chunks(chunks, official["chunks"]) == len(chunks)
+    assert (final.language, final.text) == (official["language"], official["text"])
+
+
+def _official_run(trained: Path, clip: Path, out: Path) -> str:
+    ckpt = out.with_name("ckpt")
+    ckpt.mkdir()
+    for item in trained.iterdir():
+        (ckpt / item.name).symlink_to(item)
+    run_reference("official_model.py", "processor-files", ckpt)
+    run_reference("official_streaming.py", ckpt, out, "--audio", clip, "--max-new-tokens", 32,
+                  "--piece-seconds", PIECE_SECONDS)
+    return out.read_text()

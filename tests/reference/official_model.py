@@ -4,6 +4,8 @@
         Random-weight checkpoint built with the official classes from a config dict and saved with
         `save_pretrained` (official `thinker.*` layout), plus preprocessor_config.json and
         chat_template.json. The caller adds the tokenizer files (Qwen3 tokenizer + ASR tokens).
+    python official_model.py processor-files CKPT_DIR
+        Adds preprocessor_config.json and chat_template.json (as `build` writes them) to a checkpoint.
     python official_model.py goldens CKPT_DIR OUT_DIR --audio A.wav [B.wav ...] [--context T] [--language L]
                              --max-new-tokens N
         For each clip (batch size 1): OUT_DIR/<i>.npz with `mel` [128, T], `encoder` [N_tok, out],
@@ -101,6 +103,11 @@ def build(out_dir: Path, name: str, seed: int, aligner_classes: int | None = Non
         saved = json.loads((out_dir / "config.json").read_text())
         saved["thinker_config"]["model_type"] = "qwen3_forced_aligner"
         (out_dir / "config.json").write_text(json.dumps(saved, indent=2))
+    write_processor_files(out_dir)
+
+
+def write_processor_files(out_dir: Path) -> None:
+    """The processor's files of a released checkpoint (our training script writes only model and tokenizer)."""
     (out_dir / "preprocessor_config.json").write_text(json.dumps(PREPROCESSOR, indent=2))
     (out_dir / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}, indent=2))
 
@@ -158,6 +165,7 @@ def main() -> None:
     b.add_argument("out_dir", type=Path)
     b.add_argument("--config", choices=sorted(CONFIGS), required=True)
     b.add_argument("--seed", type=int, default=0)
+    sub.add_parser("processor-files").add_argument("out_dir", type=Path)
     g = sub.add_parser("goldens")
     g.add_argument("ckpt", type=Path)
     g.add_argument("out_dir", type=Path)
@@ -169,6 +177,8 @@ def main() -> None:
     torch.set_num_threads(2)
     if args.command == "build":
         build(args.out_dir, args.config, args.seed)
+    elif args.command == "processor-files":
+        write_processor_files(args.out_dir)
     else:
         goldens(args.ckpt, args.out_dir, args.audio, args.context, args.language, args.max_new_tokens)
 
