@@ -23,7 +23,7 @@ def native_extension():
     sources = sorted(glob("cpp_ext/core/*.cc")) + sorted(glob("cpp_ext/python/*.cc"))
     headers = sorted(glob("cpp_ext/core/*.h")) + sorted(glob("cpp_ext/python/*.h"))
     # -ffp-contract=off: no fused multiply-add, so ARM gives the same features as x86.
-    flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
+    flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-fno-wrapv"]
     return Pybind11Extension(
         "qwen_asr_edge._native",
         sources=sources,

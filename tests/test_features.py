@@ -259,3 +259,21 @@ def test_environment_forces_numpy():
 
 def test_native_is_default_when_built(native):
     assert _backend_in_subprocess(None) == "native None"
+
+
+@pytest.mark.parametrize("cap", ["avx2", "baseline"])
+def test_native_simd_steps_give_the_same_bits(native, clips, cap, tmp_path):
+    """The extension picks its widest SIMD step at run time (8, 4 or 2 frames per step); capping it with
+    QWEN_ASR_EDGE_MAX_SIMD changes the speed, never a bit of the features."""
+    audio = np.concatenate([clips["long_70s"], clips["clipping"], clips["odd_length"]])
+    np.save(tmp_path / "audio.npy", audio)
+    code = ("import sys, numpy as np; from qwen_asr_edge import _native; "
+            "np.save(sys.argv[2], _native.log_mel_spectrogram(np.load(sys.argv[1]))); print(_native.log_mel_simd())")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "audio.npy"), str(tmp_path / "capped.npy")],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "QWEN_ASR_EDGE_MAX_SIMD": cap})
+    capped = np.load(tmp_path / "capped.npy")
+    if cap == "baseline":
+        assert "2 frames per step" in proc.stdout
+    assert np.array_equal(capped.view(np.uint32), native.log_mel_spectrogram(audio).view(np.uint32)), \
+        f"{native.log_mel_simd()} vs {proc.stdout.strip()}"

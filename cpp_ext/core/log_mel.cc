@@ -4,20 +4,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
 #include "core/check.h"
-#include "core/log10.h"
+#include "core/lane_kernels.h"
+#include "core/log_mel_simd.h"
 
 namespace qae {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846264338327950288;
-
 std::vector<double> PeriodicHann(int32_t n) {
   std::vector<double> window(n);
-  for (int32_t i = 0; i < n; ++i) window[i] = 0.5 - 0.5 * std::cos(2.0 * kPi * i / n);
+  for (int32_t i = 0; i < n; ++i) window[i] = 0.5 - 0.5 * std::cos(2.0 * kLanePi * i / n);
   return window;
 }
 
@@ -72,36 +73,61 @@ void LogMelComputer::Compute(const float* frame, float* out, double* work) const
 }
 
 void LogMelComputer::ComputeLanes(int lanes, const float* const* frames, float* const* outs, double* work) const {
-  QAE_CHECK(lanes >= 1 && lanes <= kMaxLanes, "log-mel: lanes must be 1 or " << kMaxLanes << ", got " << lanes);
-  const int32_t n = opts_.n_fft;
-  double* fft_work = work;  // lane-interleaved: sample i of frame l at [i * lanes + l]
-  double* power = work + kMaxLanes * rfft_.WorkSize();
-  double* mel = power + kMaxLanes * rfft_.NumBins();
-  if (lanes == 2) {  // the common case, written out so that it vectorises
-    const float* frame0 = frames[0];
-    const float* frame1 = frames[1];
-    for (int32_t i = 0; i < n; ++i) {
-      fft_work[2 * i] = static_cast<double>(frame0[i]) * window_[i];
-      fft_work[2 * i + 1] = static_cast<double>(frame1[i]) * window_[i];
-    }
-  } else {
-    for (int l = 0; l < lanes; ++l) {
-      const float* frame = frames[l];
-      for (int32_t i = 0; i < n; ++i) fft_work[i * lanes + l] = static_cast<double>(frame[i]) * window_[i];
-    }
+  QAE_CHECK(lanes >= 1 && lanes <= kMaxLanes, "log-mel: lanes must be 1 to " << kMaxLanes << ", got " << lanes);
+  int done = 0;
+#if QAE_HAVE_X86_SIMD_LOG_MEL
+  if (lanes == 8 && Avx512LogMelAvailable()) {
+    LogMelLanesAvx512(*this, frames, outs, work);
+    return;
   }
-  rfft_.ComputePowerLanes(lanes, fft_work, power, fft_work);
-  filterbank_.ApplyLanes(lanes, power, mel);
-  const int32_t count = opts_.n_mels * lanes;
-  const double floor = opts_.log_floor;
-  for (int32_t i = 0; i < count; ++i) {
-    mel[i] = floor > mel[i] ? floor : mel[i];  // max(mel, floor); a NaN stays NaN, as with numpy.maximum
+  if (Avx2LogMelAvailable()) {
+    for (; done + 4 <= lanes; done += 4) LogMelLanesAvx2(*this, frames + done, outs + done, work);
   }
-  Log10Positive(mel, mel, count);
-  for (int l = 0; l < lanes; ++l) {
-    float* out = outs[l];
-    for (int32_t m = 0; m < opts_.n_mels; ++m) out[m] = static_cast<float>(mel[m * lanes + l]);
-  }
+#endif
+  for (; done + 2 <= lanes; done += 2) LogMelLanes<2>(*this, frames + done, outs + done, work);
+  if (done < lanes) LogMelLanes<1>(*this, frames + done, outs + done, work);
+}
+
+#if QAE_HAVE_X86_SIMD_LOG_MEL
+namespace {
+
+// The widest step QWEN_ASR_EDGE_MAX_SIMD allows: 2 (unset: AVX-512), 1 ("avx2"), 0 (anything else, e.g. "baseline").
+int MaxSimdLevel() {
+  const char* cap = std::getenv("QWEN_ASR_EDGE_MAX_SIMD");
+  if (cap == nullptr || *cap == '\0') return 2;
+  return std::strcmp(cap, "avx2") == 0 ? 1 : 0;
+}
+
+}  // namespace
+
+bool Avx512LogMelAvailable() {
+  static const bool available = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0 && MaxSimdLevel() >= 2;
+  }();
+  return available;
+}
+
+bool Avx2LogMelAvailable() {
+  static const bool available = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0 && MaxSimdLevel() >= 1;
+  }();
+  return available;
+}
+#else
+bool Avx512LogMelAvailable() { return false; }
+bool Avx2LogMelAvailable() { return false; }
+#endif
+
+std::string LogMelSimd() {
+  if (Avx512LogMelAvailable()) return "avx512, 8 frames per step";
+  if (Avx2LogMelAvailable()) return "avx2, 4 frames per step";
+#if QAE_LANE_VECTORS
+  return "128-bit vectors, 2 frames per step";
+#else
+  return "scalar, 2 frames per step";
+#endif
 }
 
 const LogMelComputer& DefaultLogMelComputer() {
@@ -141,22 +167,66 @@ std::vector<float> ComputeLogMel(const float* samples, int64_t n, const LogMelOp
   return out;
 }
 
-float MaxLogMel(const float* data, int64_t count) {
-  float max_value = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < count; ++i) {
-    if (std::isnan(data[i])) return data[i];
-    max_value = std::max(max_value, data[i]);
-  }
-  return max_value;
+namespace {
+
+#if QAE_LANE_VECTORS
+typedef float Floats __attribute__((vector_size(16)));  // four floats: SSE2 / NEON
+typedef int32_t Ints __attribute__((vector_size(16)));
+constexpr int kFloats = 4;
+#endif
+
+// Smallest float >= t, so that for a float x, x >= t (in double) exactly when x >= FloatCeil(t).
+float FloatCeil(double t) {
+  const float f = static_cast<float>(t);
+  return static_cast<double>(f) < t ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
 }
 
+}  // namespace
+
+float MaxLogMel(const float* data, int64_t count) {
+  float max_value = -std::numeric_limits<float>::infinity();
+  bool nan = false;
+  int64_t i = 0;
+#if QAE_LANE_VECTORS
+  Floats maxima = Floats{} + max_value;
+  Ints nans = Ints{};
+  for (; i + kFloats <= count; i += kFloats) {
+    Floats x;
+    std::memcpy(&x, data + i, sizeof(x));
+    nans |= x != x;
+    maxima = x > maxima ? x : maxima;
+  }
+  for (int l = 0; l < kFloats; ++l) {
+    nan |= nans[l] != 0;
+    max_value = std::max(max_value, maxima[l]);
+  }
+#endif
+  for (; i < count; ++i) {
+    nan |= data[i] != data[i];
+    max_value = data[i] > max_value ? data[i] : max_value;
+  }
+  return nan ? std::numeric_limits<float>::quiet_NaN() : max_value;
+}
+
+// (max(x, t) + 4) / 4 with t = max_value - 8, computed in float with the bits of the double formula:
+// x + 4 and max_value - 4 are exact in double and rounded once here as there, and / 4 is exact.
 void NormalizeLogMel(const float* in, float* out, int64_t count, double max_value) {
-  const double threshold = max_value - kLogMelDynamicRange;
-  for (int64_t i = 0; i < count; ++i) {
-    const double x = in[i];
-    // numpy.maximum semantics: NaN in either operand gives NaN.
-    const double clamped = (std::isnan(x) || x >= threshold) ? x : threshold;
-    out[i] = static_cast<float>((clamped + kLogMelOffset) / kLogMelScale);
+  static_assert(kLogMelScale == 4.0, "the division by the scale must be exact (a power of two)");
+  const float offset = static_cast<float>(kLogMelOffset), scale = static_cast<float>(kLogMelScale);
+  const float threshold = FloatCeil(max_value - kLogMelDynamicRange);
+  const float clamped_value = static_cast<float>(max_value - kLogMelDynamicRange + kLogMelOffset) / scale;
+  int64_t i = 0;
+#if QAE_LANE_VECTORS
+  for (; i + kFloats <= count; i += kFloats) {
+    Floats x;
+    std::memcpy(&x, in + i, sizeof(x));
+    const Floats y = (x >= threshold) | (x != x) ? (x + offset) / scale : Floats{} + clamped_value;
+    std::memcpy(out + i, &y, sizeof(y));
+  }
+#endif
+  for (; i < count; ++i) {
+    const float x = in[i];
+    out[i] = (x >= threshold || x != x) ? (x + offset) / scale : clamped_value;  // numpy.maximum: NaN stays NaN
   }
 }
 

@@ -15,8 +15,8 @@
 // Layout: frame-major [T, n_mels] (a frame's n_mels values are contiguous), which is the
 // Fortran-order [n_mels, T] array that features.py returns.
 //
-// Determinism: every frame, offline or streaming, goes through the same out-of-line code
-// (LogMelComputer::ComputeLanes; the offline path runs two frames per call in SIMD lanes, with
+// Determinism: every frame, offline or streaming, goes through the same arithmetic
+// (lane_kernels.h: several frames per step in SIMD lanes, 8 with AVX-512, 4 with AVX2, 2 elsewhere, with
 // per-lane arithmetic identical to one frame), so the same input samples give bit-identical
 // output. Build with -ffp-contract=off (setup.py does) so that no compiler fuses a multiply and an
 // add in one place and not in another (and ARM gives the same numbers as x86).
@@ -69,15 +69,17 @@ class LogMelComputer {
   int32_t WorkSize() const;
   const MelFilterbank& Filterbank() const { return filterbank_; }
   const std::vector<double>& Window() const { return window_; }
+  const Rfft& Fft() const { return rfft_; }
 
   /// frame: n_fft samples (already padded at the edges); out: n_mels unclamped log10 mel values;
   /// work: WorkSize() doubles.
   void Compute(const float* frame, float* out, double* work) const;
-  /// `lanes` (1 or kMaxLanes) frames at once, SIMD across frames; frames[l] -> outs[l]. Each result
+  /// `lanes` (1 .. kMaxLanes) frames at once, SIMD across frames; frames[l] -> outs[l]. Each result
   /// is bit-identical to Compute() of that frame alone.
   void ComputeLanes(int lanes, const float* const* frames, float* const* outs, double* work) const;
 
-  static constexpr int kMaxLanes = Rfft::kMaxLanes;
+  /// Frames per ComputeLanes call that use the SIMD width fully (callers batch this many).
+  static constexpr int kMaxLanes = 8;
 
  private:
   LogMelOptions opts_;
@@ -85,6 +87,9 @@ class LogMelComputer {
   Rfft rfft_;
   MelFilterbank filterbank_;
 };
+
+/// Which SIMD step computes the frames on this CPU, e.g. "avx2, 4 frames per step".
+std::string LogMelSimd();
 
 /// The computer for the default options (Qwen3-ASR / Whisper large-v3: 128 mels), built once.
 const LogMelComputer& DefaultLogMelComputer();

@@ -79,29 +79,4 @@ std::vector<double> MelFilterbank::Dense() const {
   return dense;
 }
 
-template <int L>
-void MelFilterbank::ApplyL(const double* power, double* mel) const {
-  for (int32_t m = 0; m < n_mels_; ++m) {
-    const double* p = power + static_cast<int64_t>(first_bin_[m]) * L;
-    const double* w = weights_.data() + offset_[m];
-    const int32_t count = offset_[m + 1] - offset_[m];
-    double acc[L] = {};
-    for (int32_t i = 0; i < count; ++i) {
-      for (int l = 0; l < L; ++l) acc[l] += w[i] * p[i * L + l];
-    }
-    for (int l = 0; l < L; ++l) mel[m * L + l] = acc[l];
-  }
-}
-
-void MelFilterbank::Apply(const double* power, double* mel) const { ApplyL<1>(power, mel); }
-
-void MelFilterbank::ApplyLanes(int lanes, const double* power, double* mel) const {
-  QAE_CHECK(lanes == 1 || lanes == 2, "mel filterbank: lanes must be 1 or 2, got " << lanes);
-  if (lanes == 1) {
-    ApplyL<1>(power, mel);
-  } else {
-    ApplyL<2>(power, mel);
-  }
-}
-
 }  // namespace qae

@@ -10,7 +10,7 @@
 //   W[k, m]    = max(0, min((f_k - e_m) / (e_{m+1} - e_m), (e_{m+2} - f_k) / (e_{m+2} - e_{m+1})))
 //                * 2 / (e_{m+2} - e_m),                           f_k = k * (sr/2) / (n_fft/2)
 // Each band is a contiguous run of bins, stored sparsely (128 bands x 201 bins has ~400 non-zeros),
-// so Apply() costs a few hundred multiply-adds instead of a dense 201 x 128 product.
+// so applying it costs a few hundred multiply-adds instead of a dense 201 x 128 product.
 
 #ifndef QWEN_ASR_EDGE_CPP_EXT_CORE_MEL_FILTERBANK_H_
 #define QWEN_ASR_EDGE_CPP_EXT_CORE_MEL_FILTERBANK_H_
@@ -37,16 +37,13 @@ class MelFilterbank {
   /// Dense matrix [NumBins(), NumMels()], row-major, zeros included (equals features.mel_filters()).
   std::vector<double> Dense() const;
 
-  /// mel[m] = sum_k W[k, m] * power[k]; power has NumBins() values, mel NumMels().
-  void Apply(const double* power, double* mel) const;
-  /// The same for `lanes` (1 or 2) interleaved spectra: power[k * lanes + l] -> mel[m * lanes + l],
-  /// each lane summed in the same order as Apply().
-  void ApplyLanes(int lanes, const double* power, double* mel) const;
+  /// Band m's non-zero run: BandSize(m) weights for the bins FirstBin(m) onwards (applied in lane_kernels.h:
+  /// mel[m] = sum_i BandWeights(m)[i] * power[FirstBin(m) + i]).
+  int32_t FirstBin(int32_t m) const { return first_bin_[m]; }
+  int32_t BandSize(int32_t m) const { return offset_[m + 1] - offset_[m]; }
+  const double* BandWeights(int32_t m) const { return weights_.data() + offset_[m]; }
 
  private:
-  template <int L>
-  void ApplyL(const double* power, double* mel) const;
-
   int32_t n_mels_;
   int32_t n_bins_;
   std::vector<int32_t> first_bin_;  // [n_mels] first bin of the band's run

@@ -12,10 +12,8 @@
 // frame's energy (checked against a long-double DFT in tests/cpp/test_log_mel.cc).
 // n = 400: 200 = 4 * 2 * 5 * 5, four passes over 200 complex values.
 //
-// Lanes: ComputePowerLanes() transforms 2 frames at once, each double of a 128-bit SSE2/NEON
-// register holding one frame (GCC/Clang vector extensions; plain loops elsewhere). Every lane goes
-// through exactly the operations a single transform does (no cross-lane arithmetic, no
-// reassociation), so a lane's result is bit-identical to the one-frame result; it is ~1.8x faster.
+// This class holds the plan; the transform runs in lane_kernels.h, where the log-mel computes several
+// frames at once (one per SIMD lane) with results bit-identical to one frame at a time.
 
 #ifndef QWEN_ASR_EDGE_CPP_EXT_CORE_RFFT_H_
 #define QWEN_ASR_EDGE_CPP_EXT_CORE_RFFT_H_
@@ -31,8 +29,6 @@ namespace qae {
 /// so one Rfft may be shared by threads.
 class Rfft {
  public:
-  static constexpr int kMaxLanes = 2;
-
   explicit Rfft(int32_t n);
 
   int32_t Size() const { return n_; }
@@ -48,33 +44,29 @@ class Rfft {
   /// |X[k]|^2 for k = 0..n/2 into power (NumBins() doubles); same arguments as Compute().
   void ComputePower(const double* in, double* power, double* work) const;
 
-  /// `lanes` (1 or 2) transforms at once. in[i * lanes + l] is sample i of transform l;
-  /// power[k * lanes + l] receives |X_l[k]|^2; work: lanes * WorkSize() doubles (`in` may be work).
-  void ComputePowerLanes(int lanes, const double* in, double* power, double* work) const;
-
   /// The radices used for the complex length n/2, in pass order (for tests).
   std::vector<int32_t> Radices() const;
 
- private:
-  struct Pass {
+ struct Pass {
     int32_t radix;          // p
     int32_t length;         // length of the sub-transforms entering this pass (len = p * m)
     int32_t stride;         // s: number of interleaved sub-transforms
-    size_t twiddle_offset;  // into twiddles_: (m * p) complex values, [j * p + u] = w_len^(j*u)
-    size_t root_offset;     // into roots_ for the generic kernel: p complex values w_p^u
+    size_t twiddle_offset;  // into Twiddles(): (m * p) complex values, [j * p + u] = w_len^(j*u)
+    size_t root_offset;     // into Roots() for the generic kernel: p complex values w_p^u
   };
+  // The plan, for the transform kernels (lane_kernels.h).
+  const std::vector<Pass>& Passes() const { return passes_; }
+  const double* Twiddles() const { return twiddles_.data(); }  // interleaved complex
+  const double* Roots() const { return roots_.data(); }        // interleaved complex, generic radices only
+  const double* Split() const { return split_.data(); }        // interleaved complex w_n^k, k = 0..n/2
 
-  template <int L>
-  const double* ComplexFft(double* a, double* b) const;
-  template <int L>
-  void PowerLanes(const double* in, double* power, double* work) const;
-
+ private:
   int32_t n_;
   int32_t half_;
   std::vector<Pass> passes_;
-  std::vector<double> twiddles_;  // interleaved complex
-  std::vector<double> roots_;     // interleaved complex, generic-radix kernels only
-  std::vector<double> split_;     // interleaved complex w_n^k, k = 0..half_
+  std::vector<double> twiddles_;
+  std::vector<double> roots_;
+  std::vector<double> split_;
 };
 
 }  // namespace qae

@@ -84,6 +84,8 @@ void PybindLogMel(py::module_& m) {
       },
       py::arg("audio"), py::arg("options") = py::none(),
       "Model input features: log_mel_power normalised with (max(x, max(x) - 8) + 4) / 4.");
+  m.def("log_mel_simd", &LogMelSimd,
+        "Which SIMD step computes the log-mel frames on this CPU, e.g. 'avx2, 4 frames per step' (chosen at run time).");
   m.def(
       "mel_filters",
       [](int32_t n_mels, int32_t n_fft, int32_t sample_rate) {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -243,6 +244,28 @@ void TestNormalize() {
   const float expected[] = {1.0f, -0.25f, -0.5f, -0.5f, 1.5f};
   for (int i = 0; i < 5; ++i) EXPECT(x[i] == expected[i]);
   EXPECT(qae::MaxLogMel(nullptr, 0) == -std::numeric_limits<float>::infinity());
+  // Bit for bit the double formula float((max(double(x), m - 8) + 4) / 4) (numpy's), NaN included, for
+  // random values around the threshold and every array position (vector body and scalar tail).
+  Lcg rng(9);
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (double max_value : {2.0, 1.2345678f * 1.0, -3.3333333f * 1.0, 0.1f * 1.0, 7.99999f * 1.0, 1e-30, 0.0,
+                           static_cast<double>(nan), static_cast<double>(inf), -static_cast<double>(inf)}) {
+    std::vector<float> in;
+    for (int i = 0; i < 4001; ++i) in.push_back(static_cast<float>(max_value - 8.0 + 1e-3 * (rng.Uniform() - 0.5)));
+    for (int i = 0; i < 4001; ++i) in.push_back(static_cast<float>(-12.0 + 16.0 * rng.Uniform()));
+    for (float v : {nan, inf, -inf, 0.0f, -4.0f, 1e-30f, -1e-30f}) in.push_back(v);
+    std::vector<float> out(in.size());
+    qae::NormalizeLogMel(in.data(), out.data(), static_cast<int64_t>(in.size()), max_value);
+    for (size_t i = 0; i < in.size(); ++i) {
+      const double x = in[i], t = max_value - 8.0;
+      const double clamped = (std::isnan(x) || std::isnan(t)) ? std::nan("") : std::max(x, t);
+      const float expected = static_cast<float>((clamped + 4.0) / 4.0);
+      EXPECT((std::isnan(expected) && std::isnan(out[i])) || std::memcmp(&expected, &out[i], sizeof(float)) == 0);
+    }
+  }
+  std::vector<float> with_nan = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, nan, 0.0f};
+  EXPECT(std::isnan(qae::MaxLogMel(with_nan.data(), 7)) && qae::MaxLogMel(with_nan.data(), 5) == 5.0f);
+  EXPECT(qae::MaxLogMel(with_nan.data() + 6, 1) == 0.0f);
 }
 
 // Feeds audio in pieces whose sizes come from `next`, checks the readiness rule and the buffer bound
@@ -338,6 +361,36 @@ void TestStreamingClamp() {
   EXPECT(differing > 0);  // the test signal does exercise the clamp difference
 }
 
+// Every batch size 1..kMaxLanes, on whichever SIMD step this CPU takes (AVX-512: 8 frames per step,
+// AVX2: 4, else 2), gives each frame the bits of the one-frame computation; so do frames far apart in
+// level in one batch (a loud frame next to near-silence, and a NaN frame, which must not leak).
+void TestLanes() {
+  const qae::LogMelComputer& computer = qae::DefaultLogMelComputer();
+  constexpr int kLanes = qae::LogMelComputer::kMaxLanes;
+  std::vector<float> audio = Signal(400 * kLanes, 11);
+  for (int i = 0; i < 400; ++i) audio[400 + i] *= 1e-6f;  // frame 1 about 120 dB below the others
+  audio[400 * 3 + 17] = std::nanf("");                     // frame 3 holds a NaN
+  std::vector<double> work(computer.WorkSize());
+  std::vector<float> alone(128 * kLanes);
+  for (int l = 0; l < kLanes; ++l) computer.Compute(audio.data() + 400 * l, alone.data() + 128 * l, work.data());
+  for (int lanes = 1; lanes <= kLanes; ++lanes) {
+    const float* frames[kLanes];
+    float* outs[kLanes];
+    std::vector<float> batch(128 * kLanes, 0.0f);
+    for (int l = 0; l < lanes; ++l) {
+      frames[l] = audio.data() + 400 * l;
+      outs[l] = batch.data() + 128 * l;
+    }
+    computer.ComputeLanes(lanes, frames, outs, work.data());
+    for (int i = 0; i < 128 * lanes; ++i) {
+      const bool both_nan = std::isnan(batch[i]) && std::isnan(alone[i]);
+      EXPECT(both_nan || std::memcmp(&batch[i], &alone[i], sizeof(float)) == 0);
+    }
+  }
+  EXPECT(std::isnan(alone[128 * 3]) && !std::isnan(alone[128 * 2]) && !std::isnan(alone[128 * 4 % (128 * kLanes)]));
+  std::printf("log-mel lanes: %s\n", qae::LogMelSimd().c_str());
+}
+
 void TestOptions() {
   qae::LogMelOptions opts;
   opts.n_fft = 401;
@@ -357,6 +410,7 @@ int main() {
   TestMelFilterbank();
   TestReflect();
   TestOfflineAgainstNaive();
+  TestLanes();
   TestNormalize();
   TestStreaming();
   TestStreamingClamp();
