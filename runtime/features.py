@@ -6,8 +6,8 @@ Slaney-scale, Slaney-normalised mel filterbank over 0-8000 Hz, log10(max(mel, 1e
 clamp x = max(x, max(x) - 8), and (x + 4) / 4. Computed in float64 and returned as float32 [128, T].
 
 Two implementations give the same numbers (max abs difference <= 1e-5, tests/test_features.py): the C++
-extension `qwen_asr_edge._native` (cpp_ext/, about 3x faster on one thread) when it was built, and the numpy code
-below otherwise, which is also the reference. `QWEN_ASR_EDGE_NATIVE=0` in the environment forces numpy;
+extension `qwen_asr_edge._native` (cpp_ext/; 2-4x faster on one thread, by the CPU's SIMD width) when it
+was built, and the numpy code below otherwise, which is also the reference. `QWEN_ASR_EDGE_NATIVE=0` in the environment forces numpy;
 `BACKEND` says which one is in use. Streaming extraction (`_native.StreamingLogMel`) needs the extension.
 """
 from __future__ import annotations
