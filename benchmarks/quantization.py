@@ -38,29 +38,38 @@ FP32_CODE = ("export/*.py", "quantize/head.py", "quantize/pipeline.py", "runtime
 QUANT_CODE = (*FP32_CODE, "quantize/*.py")
 
 
-def build_models(config: str) -> dict[str, Path]:
-    """The cached fp32/int8/int4 exports of a random `config` checkpoint."""
+def random_checkpoint(config: str) -> Path:
+    """The cached random-weight checkpoint (official layout) of `config`, seed 0."""
     from tests.fixtures import cached_dir, digest
 
     def checkpoint(tmp: Path) -> None:
         from qwen_asr_edge.export.random_checkpoint import write_random_checkpoint
         write_random_checkpoint(tmp / "ckpt", config, seed=0)
 
-    ckpt_key = digest(REPO / "export" / "random_checkpoint.py", config)
-    ckpt = cached_dir(f"bench/ckpt-{config}", ckpt_key, checkpoint) / "ckpt"
+    return cached_dir(f"bench/ckpt-{config}", digest(REPO / "export" / "random_checkpoint.py", config), checkpoint) / "ckpt"
+
+
+def build_models(config: str, variants: tuple[str, ...] = VARIANTS) -> dict[str, Path]:
+    """The cached exports of a random `config` checkpoint: fp32, and the other variants quantized from it."""
+    from tests.fixtures import cached_dir, digest
+
+    ckpt = random_checkpoint(config)
+    ckpt_key = ckpt.parent.name
 
     def fp32(tmp: Path) -> None:
         from qwen_asr_edge.export import export_checkpoint
         export_checkpoint(ckpt, tmp / "model", quant="fp32")
 
     models = {"fp32": cached_dir(f"bench/{config}-fp32", digest(ckpt_key, _code_key(*FP32_CODE)), fp32) / "model"}
-    for quant in VARIANTS[1:]:
+    for quant in variants:
+        if quant == "fp32":
+            continue
         def quantized(tmp: Path, quant: str = quant) -> None:
             from qwen_asr_edge.quantize.pipeline import quantize_model_dir
             quantize_model_dir(models["fp32"], tmp / "model", quant)
         key = digest(ckpt_key, _code_key(*QUANT_CODE), quant)
         models[quant] = cached_dir(f"bench/{config}-{quant}", key, quantized) / "model"
-    return models
+    return {name: models[name] for name in variants}
 
 
 def part_sizes(model_dir: Path) -> dict[str, int]:

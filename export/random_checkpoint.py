@@ -1,6 +1,6 @@
 """Write a random-weight Qwen3-ASR checkpoint in the official layout (no official package needed).
 
-    python -m qwen_asr_edge.export.random_checkpoint OUT_DIR --config tiny|full-0.6b [--seed N]
+    python -m qwen_asr_edge.export.random_checkpoint OUT_DIR --config tiny|tiny-aligner|full-0.6b|full-aligner-0.6b [--seed N]
 
 Used for the quick-start demo (until the trained demo model exists) and for full-size speed and export
 checks: speed does not depend on the weight values. Files: config.json (official `thinker_config`
@@ -37,10 +37,22 @@ CONFIGS = {
                             downsample_hidden_size=8),
                  text=dict(hidden_size=48, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
                            intermediate_size=96, mrope_section=[4, 2, 2])),
+    "tiny-aligner": dict(audio=dict(d_model=32, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=64,
+                                    output_dim=48, downsample_hidden_size=8),
+                         text=dict(hidden_size=48, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                   head_dim=16, intermediate_size=96, mrope_section=[4, 2, 2]),
+                         aligner_classes=5000),
     "full-0.6b": dict(audio=dict(d_model=896, encoder_layers=18, encoder_attention_heads=14, encoder_ffn_dim=3584,
                                  output_dim=1024, downsample_hidden_size=480),
                       text=dict(hidden_size=1024, num_hidden_layers=28, num_attention_heads=16, num_key_value_heads=8,
                                 head_dim=128, intermediate_size=3072, mrope_section=[24, 20, 20])),
+    # Qwen3-ForcedAligner-0.6B: the 1.7B-size audio encoder, the 0.6B LLM, an untied 5000-class head (80 ms each).
+    "full-aligner-0.6b": dict(audio=dict(d_model=1024, encoder_layers=24, encoder_attention_heads=16,
+                                         encoder_ffn_dim=4096, output_dim=1024, downsample_hidden_size=480),
+                              text=dict(hidden_size=1024, num_hidden_layers=28, num_attention_heads=16,
+                                        num_key_value_heads=8, head_dim=128, intermediate_size=3072,
+                                        mrope_section=[24, 20, 20]),
+                              aligner_classes=5000),
 }
 
 
@@ -48,6 +60,9 @@ def official_config(spec: dict) -> dict:
     """config.json content in the official nesting for a size spec like the entries of CONFIGS."""
     text = dict(spec["text"])
     mrope = text.pop("mrope_section")
+    classes = spec.get("aligner_classes")
+    aligner = {"model_type": "qwen3_forced_aligner", "classify_num": classes} if classes else {}
+    top = {"timestamp_token_id": 151705, "timestamp_segment_time": 80} if classes else {}
     return {
         "architectures": ["Qwen3ASRForConditionalGeneration"],
         "model_type": "qwen3_asr",
@@ -58,14 +73,16 @@ def official_config(spec: dict) -> dict:
                              "n_window_infer": 800, "max_source_positions": 1500, "conv_chunksize": 500,
                              "activation_function": "gelu", **spec["audio"]},
             "text_config": {"model_type": "qwen3", "vocab_size": 151936, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
-                            "hidden_act": "silu", "attention_bias": False, "tie_word_embeddings": True,
+                            "hidden_act": "silu", "attention_bias": False, "tie_word_embeddings": not classes,
                             "max_position_embeddings": 65536,
                             "rope_scaling": {"rope_type": "default", "type": "default", "mrope_section": mrope,
                                              "interleaved": True, "mrope_interleaved": True}, **text},
             "audio_token_id": 151676, "audio_start_token_id": 151669, "audio_end_token_id": 151670,
             "dtype": "bfloat16",
+            **aligner,
         },
         "transformers_version": "4.57.6",
+        **top,
     }
 
 

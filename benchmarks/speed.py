@@ -1,0 +1,367 @@
+"""Speed, memory and size against the official `qwen-asr` implementation and this machine's memory bandwidth.
+
+    python -m benchmarks.speed [--tokens 32] [--tokens-per-second 3] [--threads 2] [--no-official] [--no-streaming]
+                               [--out BENCHMARKS.md] [--config full-0.6b --aligner-config full-aligner-0.6b]
+
+(`--config tiny --aligner-config tiny-aligner` runs the whole procedure in a few minutes: a smoke test, not figures.)
+
+Full-size random-weight checkpoints in the official layout (the 0.6B ASR config and the 0.6B forced-aligner
+config; speed does not depend on the weight values) are built and exported once, cached under
+~/.cache/qwen-asr-edge/bench. In the same run and on the same audio (the bundled English sample repeated to
+1, 10, 60 and 300 s), each engine runs in a fresh process (so peak RSS is its own) with the same thread count:
+ours (fp32 / int8 / int4 exports) and the official PyTorch package (its own virtualenv; fp32 on 10 s and
+60 s, bf16 on 10 s only: CPUs without bf16 instructions emulate it slowly).
+
+Figures per engine: encoder time per audio second, prefill, time to first token (audio in memory to the first
+token's logits), decode ms per token (a fixed number of tokens: random weights stop anywhere, so EOS is
+suppressed), end to end at `--tokens-per-second` generated tokens per audio second, cold start (a new process
+transcribing 1 s, best of 2), peak RSS, size on disk; the aligner on 60 s; the decode bound (decode time over
+weight bytes read per token / measured bandwidth); and the streaming figures of `benchmarks.streaming`.
+Writes the markdown to --out (BENCHMARKS.md at the top of the repository) and all figures to the same path
+with a .json suffix, and prints the markdown.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .quantization import REPO, _ort_version, build_models, part_sizes, peak_rss_mb, random_checkpoint
+
+OURS = ("int4", "int8", "fp32")
+SECONDS = (1, 10, 60, 300)
+OFFICIAL_SECONDS = {"float32": (10, 60), "bfloat16": (10,)}
+ALIGN_SECONDS = 60
+SAMPLE = REPO / "samples" / "en_office_temperature.wav"
+SAMPLE_TEXT = "set the office temperature to twenty four degrees"
+OFFICIAL_SCRIPT = Path(__file__).with_name("official_speed.py")
+
+
+# --- the machine -------------------------------------------------------------------------------------------
+
+def read_bandwidth_gbs(threads: int, gib: float = 1.0, rounds: int = 5) -> float:
+    """Memory read bandwidth: `threads` threads summing disjoint halves of a 1 GiB array (numpy releases the
+    GIL in reductions), best of `rounds`; bytes read / seconds."""
+    data = np.ones(int(gib * 2**30) // 8)
+    parts = np.array_split(data, threads)
+    best = float("inf")
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            list(pool.map(np.sum, parts))
+            best = min(best, time.perf_counter() - started)
+    return data.nbytes / best / 1e9
+
+
+def machine_description() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+                 platform.processor() or platform.machine())
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal:")), 0) if Path("/proc/meminfo").exists() else 0
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 2**20, 1),
+            "simd": [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "asimddp") if f in flags],
+            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+            "onnxruntime": _ort_version()}
+
+
+def decode_bytes_per_token(model_dir: Path) -> int:
+    """Weight bytes read per generated token: the decoder graph with its external data, and the embedding table,
+    which the tied output head reads whole for every token (lookups of one row are negligible)."""
+    return sum(p.stat().st_size for p in model_dir.iterdir() if p.name.startswith(("decoder", "embed_tokens")))
+
+
+# --- inputs ------------------------------------------------------------------------------------------------
+
+def write_clips(out_dir: Path) -> dict[int, Path]:
+    """The bundled English sample repeated to each length of SECONDS (16 kHz mono wav)."""
+    from qwen_asr_edge.audio import load_audio
+    speech = load_audio(SAMPLE)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clips = {}
+    for seconds in SECONDS:
+        clips[seconds] = out_dir / f"speech_{seconds}s.wav"
+        sf.write(str(clips[seconds]), np.resize(speech, seconds * 16000), 16000, subtype="FLOAT")
+    return clips
+
+
+def align_text(seconds: float) -> str:
+    """The sample's words repeated as often as the sample is in `seconds` of audio."""
+    repeats = int(np.ceil(seconds * 16000 / sf.info(str(SAMPLE)).frames))
+    return " ".join([SAMPLE_TEXT] * repeats)
+
+
+def official_checkpoint(config: str) -> Path:
+    """The random checkpoint as the official package loads it: its files plus the processor's files."""
+    from tests.fixtures import cached_dir, run_reference
+
+    ckpt = random_checkpoint(config)
+
+    def build(tmp: Path) -> None:
+        for item in ckpt.iterdir():
+            (tmp / item.name).symlink_to(item)
+        run_reference("official_model.py", "processor-files", tmp)
+
+    return cached_dir(f"bench/official-{config}", ckpt.parent.name.rsplit("-", 1)[-1], build)
+
+
+# --- our side, run in fresh processes ----------------------------------------------------------------------
+
+def measure_asr(model_dir: Path, clips: list[Path], tokens: int, tokens_per_second: float, threads: int,
+                one_window: bool) -> dict:
+    """Per clip: features, encoder, prefill, time to first token, decode ms/token, end to end."""
+    from qwen_asr_edge import Transcriber
+    from qwen_asr_edge.audio import load_audio
+    from qwen_asr_edge.decoding import greedy_continue, greedy_decode
+    from qwen_asr_edge.features import SAMPLE_RATE, log_mel_spectrogram
+
+    class FixedRate(Transcriber):
+        """The normal pipeline, generating exactly `tokens_per_second` tokens per second of each window."""
+        generated = 0
+
+        def generate(self, audio, context="", language=None, keep_logits=False):
+            self.max_new_tokens = max(1, round(tokens_per_second * len(audio) / SAMPLE_RATE))
+            generation = super().generate(audio, context, language, keep_logits)
+            self.generated += len(generation.tokens)
+            return generation
+
+    started = time.perf_counter()
+    asr = FixedRate(model_dir, threads=threads, max_window_seconds=1200.0 if one_window else 30.0)
+    load = time.perf_counter() - started
+    asr.eos_ids = ()  # random weights stop anywhere: decode a fixed number of tokens
+    forced = np.random.default_rng(0).integers(0, 150000, tokens).tolist()
+    greedy_decode(asr.decoder, asr.decoder.embed(np.array([1, 2, 3])), (), 2)  # warm-up
+    results = {}
+    for path in clips:
+        audio = load_audio(path)
+        seconds = len(audio) / SAMPLE_RATE
+        started = time.perf_counter()
+        mel = log_mel_spectrogram(audio)
+        features = time.perf_counter() - started
+        started = time.perf_counter()
+        embeds = asr.encoder(mel)
+        encoder = time.perf_counter() - started
+        started = time.perf_counter()
+        ids = asr.tokenizer.prompt_ids(len(embeds), "", None)
+        prompt = asr.decoder.embed(ids)
+        prompt[ids == asr.tokenizer.audio_token_id] = embeds
+        empty = asr.decoder.empty_cache()
+        logits, prefix = asr.decoder.run(prompt[None], np.arange(len(ids))[None], empty, empty)
+        prefill = time.perf_counter() - started
+        started = time.perf_counter()  # `tokens` decoder steps on the prompt's cache, one per forced token
+        greedy_continue(asr.decoder, logits, prefix, empty, len(ids), (), tokens, forced=forced)
+        decode = (time.perf_counter() - started) / tokens
+        asr.generated = 0
+        started = time.perf_counter()
+        asr.transcribe(path)
+        e2e = time.perf_counter() - started
+        results[f"{seconds:g}"] = {"features_s": features, "encoder_s": encoder, "prefill_s": prefill,
+                                   "ttft_s": features + encoder + prefill, "decode_ms_per_token": decode * 1e3,
+                                   "e2e_s": e2e, "e2e_tokens": asr.generated, "prompt_tokens": len(ids)}
+    return {"load_s": load, "clips": results, "peak_rss_mb": peak_rss_mb()}
+
+
+def measure_align(model_dir: Path, clip: Path, text: str, threads: int) -> dict:
+    from qwen_asr_edge.aligner import Aligner
+    started = time.perf_counter()
+    aligner = Aligner(model_dir, threads=threads)
+    load = time.perf_counter() - started
+    times, words = [], 0
+    for _ in range(2):
+        started = time.perf_counter()
+        words = len(aligner.align(clip, text, "English"))
+        times.append(time.perf_counter() - started)
+    return {"load_s": load, "align_s": min(times), "words": words, "peak_rss_mb": peak_rss_mb()}
+
+
+def _json_of(command: list[str], env: dict | None = None) -> dict:
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} ... failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def ours(kind: str, model_dir: Path, clips: list[Path], args: argparse.Namespace, **extra: object) -> dict:
+    command = [sys.executable, "-m", "benchmarks.speed", "--child", kind, "--model", str(model_dir),
+               "--tokens", str(args.tokens), "--tokens-per-second", str(args.tokens_per_second),
+               "--threads", str(args.threads), *map(str, clips)]
+    for key, value in extra.items():
+        command += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    return _json_of(command)
+
+
+def official(python: Path, command: str, ckpt: Path, clips: list[Path], args: argparse.Namespace, *extra: str) -> dict:
+    return _json_of([str(python), str(OFFICIAL_SCRIPT), command, str(ckpt), "--audio", *map(str, clips),
+                     "--tokens", str(args.tokens), "--tokens-per-second", str(args.tokens_per_second),
+                     "--threads", str(args.threads), *extra])
+
+
+def cold_start(command: list[str], rounds: int = 2) -> float:
+    """Wall time of a new process running `command` to its end, best of `rounds` (files in the page cache)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+# --- the report --------------------------------------------------------------------------------------------
+
+def ratio(reference: float | None, value: float | None) -> str:
+    return f"{reference / value:.1f}x" if reference and value else "-"
+
+
+def report(r: dict, args: argparse.Namespace) -> str:
+    m = r["machine"]
+    off = r.get("official", {})
+    off32 = off.get("float32", {})
+    lines = [f"# Speed against the official implementation", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, SIMD {' '.join(m['simd']) or '-'}, "
+             f"{m['os']}; Python {m['python']}, onnxruntime {m['onnxruntime']}"
+             + (f", official qwen-asr with torch {off['torch']}" if off.get("torch") else "") + f". Measured memory "
+             f"read bandwidth: {r['bandwidth_gbs']:.1f} GB/s. {args.threads} threads for every engine; random-weight "
+             f"checkpoints (`{args.config}`, `{args.aligner_config}`); each engine in a fresh process. "
+             f"Produced by `python -m benchmarks.speed` on {r['date']}.", ""]
+    lines += [f"## Transcription (`{args.config}`)", "",
+              "`ttft`: audio in memory to the first token's logits (features, encoder, prefill). `decode`: ms per "
+              f"generated token over {args.tokens} tokens. `e2e`: the whole pipeline at {args.tokens_per_second:g} "
+              "tokens per audio second (ours cuts windows of at most 30 s by default; `one window` feeds the whole "
+              "clip at once, as the official wrapper does up to 20 minutes). `vs official`: official fp32 time / "
+              "ours (higher is better).", "",
+              "| engine | audio s | encoder ms per audio s | prefill s | ttft s | ttft vs official | decode ms/token "
+              "| decode vs official | decode / bound | e2e s (RTF) | e2e vs official | peak RSS MB |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = [(name, v, False) for name, v in r["ours"].items()] + [
+        (f"official {dtype}", v, True) for dtype, v in off.items() if isinstance(v, dict)]
+    for name, v, is_official in rows:
+        for seconds, c in v["clips"].items():
+            if seconds == "1":
+                continue
+            ref = off32.get("clips", {}).get(seconds, {})
+            bound = "-" if is_official else f"{c['decode_ms_per_token'] / v['bound_ms_per_token']:.2f}"
+            single = v.get("one_window", {}).get(seconds)
+            e2e = f"{c['e2e_s']:.2f} ({c['e2e_s'] / float(seconds):.3f})"
+            e2e_vs = ratio(ref.get("e2e_s"), c["e2e_s"])
+            if single:
+                e2e += f"; one window {single['e2e_s']:.2f}"
+                e2e_vs += f"; {ratio(ref.get('e2e_s'), single['e2e_s'])}"
+            lines.append(f"| {name} | {seconds} | {c['encoder_s'] / float(seconds) * 1e3:.1f} | {c['prefill_s']:.2f} "
+                         f"| {c['ttft_s']:.2f} | {ratio(ref.get('ttft_s'), c['ttft_s'])} | {c['decode_ms_per_token']:.1f} "
+                         f"| {ratio(ref.get('decode_ms_per_token'), c['decode_ms_per_token'])} | {bound} | {e2e} "
+                         f"| {e2e_vs} | {v['peak_rss_mb']:.0f} |")
+    lines += ["", "| engine | size on disk MB | weight MB read per token | decode bound ms/token | load s | cold start s "
+              "| cold start vs official |", "|---|---|---|---|---|---|---|"]
+    for name, v, is_official in rows:
+        bound = "-" if is_official else f"{v['bytes_per_token'] / 1e6:.0f} | {v['bound_ms_per_token']:.1f}"
+        cold = v.get("cold_start_s")
+        lines.append(f"| {name} | {v['size_mb']:.0f} | {'- | -' if is_official else bound} | {v['load_s']:.2f} "
+                     f"| {f'{cold:.2f}' if cold else '-'} | {ratio(off32.get('cold_start_s'), cold)} |")
+    if r.get("aligner"):
+        a = r["aligner"]
+        lines += ["", f"## Forced aligner (`{args.aligner_config}`), {ALIGN_SECONDS} s of audio, {a['words']} words", "",
+                  "| engine | align s | vs official | load s | peak RSS MB |", "|---|---|---|---|---|"]
+        for name, v in a["engines"].items():
+            lines.append(f"| {name} | {v['align_s']:.2f} | {ratio(a['engines'].get('official float32', {}).get('align_s'), v['align_s'])} "
+                         f"| {v['load_s']:.2f} | {v['peak_rss_mb']:.0f} |")
+    if r.get("streaming"):
+        lines += ["", "## Streaming (`python -m benchmarks.streaming`)", "", r["streaming"].strip()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def run(args: argparse.Namespace, audio_dir: Path) -> dict:
+    from tests.fixtures import reference_python
+    clips = write_clips(audio_dir)
+    result: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine_description(),
+                    "bandwidth_gbs": read_bandwidth_gbs(args.threads), "args": {k: str(v) for k, v in vars(args).items()}}
+    print(f"memory read bandwidth {result['bandwidth_gbs']:.1f} GB/s; building/loading models ...", file=sys.stderr)
+    models = build_models(args.config, OURS)
+    result["ours"] = {}
+    for name, model_dir in models.items():
+        print(f"ours {name} ...", file=sys.stderr)
+        v = ours("asr", model_dir, [clips[s] for s in (10, 60)], args)
+        v["clips"].update(ours("asr", model_dir, [clips[300]], args)["clips"])
+        v["one_window"] = ours("asr", model_dir, [clips[60]], args, one_window=True)["clips"]
+        v["size_mb"] = part_sizes(model_dir)["total"] / 1e6
+        v["bytes_per_token"] = decode_bytes_per_token(model_dir)
+        v["bound_ms_per_token"] = v["bytes_per_token"] / (result["bandwidth_gbs"] * 1e9) * 1e3
+        v["cold_start_s"] = cold_start([sys.executable, "-m", "qwen_asr_edge", "transcribe", str(clips[1]), "-m",
+                                        str(model_dir), "--max-new-tokens", "8", "-t", str(args.threads), "--no-progress"])
+        result["ours"][name] = v
+    aligners = build_models(args.aligner_config, ("int8", "fp32"))
+    text = align_text(ALIGN_SECONDS)
+    result["aligner"] = {"engines": {}}
+    for name, model_dir in aligners.items():
+        print(f"aligner {name} ...", file=sys.stderr)
+        v = ours("align", model_dir, [clips[ALIGN_SECONDS]], args, text=text)
+        result["aligner"]["engines"][f"ours {name}"], result["aligner"]["words"] = v, v["words"]
+    if args.official:
+        python = reference_python()
+        torch_version = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
+                                       capture_output=True, text=True, check=True).stdout.strip()
+        result["official"] = {"torch": torch_version}
+        ckpt = official_checkpoint(args.config)
+        size = sum(p.stat().st_size for p in ckpt.iterdir()) / 1e6
+        for dtype, lengths in OFFICIAL_SECONDS.items():
+            print(f"official {dtype} ...", file=sys.stderr)
+            v = official(python, "asr", ckpt, [clips[s] for s in lengths], args, "--dtype", dtype)
+            v["size_mb"] = size
+            result["official"][dtype] = v
+        result["official"]["float32"]["cold_start_s"] = cold_start(
+            [str(python), str(OFFICIAL_SCRIPT), "cold", str(ckpt), "--audio", str(clips[1]), "--threads", str(args.threads)])
+        print("official aligner ...", file=sys.stderr)
+        result["aligner"]["engines"]["official float32"] = official(
+            python, "align", official_checkpoint(args.aligner_config), [clips[ALIGN_SECONDS]], args, "--text", text)
+    if args.streaming:
+        print("streaming ...", file=sys.stderr)
+        result["streaming"] = subprocess.run([sys.executable, "-m", "benchmarks.streaming", "--threads", str(args.threads),
+                                              "--config", args.config],
+                                             cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=32, help="decode steps timed per clip [32]")
+    parser.add_argument("--tokens-per-second", type=float, default=3.0, help="tokens per audio second end to end [3]")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--config", default="full-0.6b", help="random checkpoint config of the ASR model [full-0.6b]")
+    parser.add_argument("--aligner-config", default="full-aligner-0.6b", help="... of the aligner [full-aligner-0.6b]")
+    parser.add_argument("--no-official", dest="official", action="store_false", help="skip the official package")
+    parser.add_argument("--no-streaming", dest="streaming", action="store_false", help="skip benchmarks.streaming")
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="markdown report [BENCHMARKS.md]")
+    parser.add_argument("--child", choices=("asr", "align"), help=argparse.SUPPRESS)
+    parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--one-window", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--text", help=argparse.SUPPRESS)
+    parser.add_argument("clips", type=Path, nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "asr":
+        print(json.dumps(measure_asr(args.model, args.clips, args.tokens, args.tokens_per_second, args.threads,
+                                     args.one_window)))
+        return
+    if args.child == "align":
+        print(json.dumps(measure_align(args.model, args.clips[0], args.text, args.threads)))
+        return
+    with tempfile.TemporaryDirectory(prefix="qwen-asr-edge-bench-") as audio_dir:
+        result = run(args, Path(audio_dir))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
+    text = report(result, args)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
