@@ -15,7 +15,7 @@ import onnxruntime as ort
 
 CHUNK_FRAMES = 100
 CHUNK_TOKENS = 13
-CONV_BATCH = 32  # chunks per conv-stem call: bounds memory on long inputs (480 channels x 64 x 50 floats each)
+CONV_BATCH = 8  # chunks per conv-stem call: each holds 480 x 64 x 50 floats per intermediate (6 MB); 32 cost 1.2 GB more RSS on 60 s, no speed
 WINDOW_BATCH = 8
 
 
