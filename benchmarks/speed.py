@@ -227,7 +227,7 @@ def report(r: dict, args: argparse.Namespace) -> str:
     m = r["machine"]
     off = r.get("official", {})
     off32 = off.get("float32", {})
-    lines = [f"# Speed against the official implementation", "",
+    lines = ["# Speed against the official implementation", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, SIMD {' '.join(m['simd']) or '-'}, "
              f"{m['os']}; Python {m['python']}, onnxruntime {m['onnxruntime']}"
              + (f", official qwen-asr with torch {off['torch']}" if off.get("torch") else "") + f". Measured memory "
@@ -275,6 +275,8 @@ def report(r: dict, args: argparse.Namespace) -> str:
         for name, v in a["engines"].items():
             lines.append(f"| {name} | {v['align_s']:.2f} | {ratio(a['engines'].get('official float32', {}).get('align_s'), v['align_s'])} "
                          f"| {v['load_s']:.2f} | {v['peak_rss_mb']:.0f} |")
+    if r.get("official_error"):
+        lines += ["", f"The official run failed: `{r['official_error']}`."]
     if r.get("streaming"):
         lines += ["", "## Streaming (`python -m benchmarks.streaming`)", "", r["streaming"].strip()]
     return "\n".join(lines).rstrip() + "\n"
@@ -306,23 +308,28 @@ def run(args: argparse.Namespace, audio_dir: Path) -> dict:
         print(f"aligner {name} ...", file=sys.stderr)
         v = ours("align", model_dir, [clips[ALIGN_SECONDS]], args, text=text)
         result["aligner"]["engines"][f"ours {name}"], result["aligner"]["words"] = v, v["words"]
-    if args.official:
-        python = reference_python()
-        torch_version = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
-                                       capture_output=True, text=True, check=True).stdout.strip()
-        result["official"] = {"torch": torch_version}
-        ckpt = official_checkpoint(args.config)
-        size = sum(p.stat().st_size for p in ckpt.iterdir()) / 1e6
-        for dtype, lengths in OFFICIAL_SECONDS.items():
-            print(f"official {dtype} ...", file=sys.stderr)
-            v = official(python, "asr", ckpt, [clips[s] for s in lengths], args, "--dtype", dtype)
-            v["size_mb"] = size
-            result["official"][dtype] = v
-        result["official"]["float32"]["cold_start_s"] = cold_start(
-            [str(python), str(OFFICIAL_SCRIPT), "cold", str(ckpt), "--audio", str(clips[1]), "--threads", str(args.threads)])
-        print("official aligner ...", file=sys.stderr)
-        result["aligner"]["engines"]["official float32"] = official(
-            python, "align", official_checkpoint(args.aligner_config), [clips[ALIGN_SECONDS]], args, "--text", text)
+    if args.official:  # a failure here keeps our figures: the report says what failed
+        try:
+            python = reference_python()
+            torch_version = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
+                                           capture_output=True, text=True, check=True).stdout.strip()
+            result["official"] = {"torch": torch_version}
+            ckpt = official_checkpoint(args.config)
+            size = sum(p.stat().st_size for p in ckpt.iterdir()) / 1e6
+            for dtype, lengths in OFFICIAL_SECONDS.items():
+                print(f"official {dtype} ...", file=sys.stderr)
+                v = official(python, "asr", ckpt, [clips[s] for s in lengths], args, "--dtype", dtype)
+                v["size_mb"] = size
+                result["official"][dtype] = v
+            result["official"]["float32"]["cold_start_s"] = cold_start(
+                [str(python), str(OFFICIAL_SCRIPT), "cold", str(ckpt), "--audio", str(clips[1]), "--threads", str(args.threads)])
+            print("official aligner ...", file=sys.stderr)
+            result["aligner"]["engines"]["official float32"] = official(
+                python, "align", official_checkpoint(args.aligner_config), [clips[ALIGN_SECONDS]], args, "--text", text)
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            result["official_error"] = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+            print(f"official run failed: {result['official_error']}", file=sys.stderr)
+
     if args.streaming:
         print("streaming ...", file=sys.stderr)
         result["streaming"] = subprocess.run([sys.executable, "-m", "benchmarks.streaming", "--threads", str(args.threads),

@@ -1,6 +1,6 @@
 """Where the time goes: ONNX Runtime's per-node profile of each graph, summed by operator type.
 
-    python -m benchmarks.profile MODEL_DIR [--seconds 10] [--tokens 32] [--threads 2] [--top 8]
+    python -m benchmarks.op_profile MODEL_DIR [--seconds 10] [--tokens 32] [--threads 2] [--top 8]
 
 For an ASR model: the encoder graphs and one prefill on `--seconds` of the bundled sample (repeated), then
 `--tokens` decode steps, profiled separately; for an aligner: the encoder graphs and its one forward pass.
