@@ -185,8 +185,9 @@ def measure_align(model_dir: Path, clip: Path, text: str, threads: int) -> dict:
     return {"load_s": load, "align_s": min(times), "words": words, "peak_rss_mb": peak_rss_mb()}
 
 
-def _json_of(command: list[str], env: dict | None = None) -> dict:
-    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
+def _json_of(command: list[str]) -> dict:
+    """Run a measuring subprocess; its last stdout line is its JSON result."""
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ... failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
