@@ -46,10 +46,7 @@ def main() -> None:
         args.model = build_models("full-0.6b")["int4"]
     asr = Transcriber(args.model, threads=args.threads)
     audio = np.resize(load_audio(REPO / "samples" / "en_office_temperature.wav"), 10 * SAMPLE_RATE)
-    embeds = asr.encoder(log_mel_spectrogram(audio))
-    ids = asr.tokenizer.prompt_ids(len(embeds), "", None)
-    prompt = asr.decoder.embed(ids)
-    prompt[ids == asr.tokenizer.audio_token_id] = embeds
+    ids, prompt = asr.prompt_embeds(asr.encoder(log_mel_spectrogram(audio)))
     empty = asr.decoder.empty_cache()
     forced = np.random.default_rng(0).integers(0, 150000, args.steps).tolist()
     prefill = _best_of(args.repeat, lambda: asr.decoder.run(prompt[None], np.arange(len(ids))[None], empty, empty))

@@ -79,10 +79,7 @@ def main() -> None:
             from qwen_asr_edge import Transcriber
             from qwen_asr_edge.decoding import greedy_continue
             model = Transcriber(args.model_dir, threads=args.threads)
-            embeds = model.encoder(log_mel_spectrogram(audio))
-            ids = model.tokenizer.prompt_ids(len(embeds), "", None)
-            prompt = model.decoder.embed(ids)
-            prompt[ids == model.tokenizer.audio_token_id] = embeds
+            ids, prompt = model.prompt_embeds(model.encoder(log_mel_spectrogram(audio)))
             empty = model.decoder.empty_cache()
             started = time.perf_counter()
             logits, prefix = model.decoder.run(prompt[None], np.arange(len(ids))[None], empty, empty)

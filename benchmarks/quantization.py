@@ -96,9 +96,7 @@ def measure(model_dir: Path, tokens: int, seconds: float, threads: int) -> dict:
     started = time.perf_counter()
     embeds = asr.encoder(log_mel_spectrogram(audio))
     encoder = time.perf_counter() - started
-    ids = asr.tokenizer.prompt_ids(len(embeds), "", None)
-    prompt = asr.decoder.embed(ids)
-    prompt[ids == asr.tokenizer.audio_token_id] = embeds
+    ids, prompt = asr.prompt_embeds(embeds)
     forced = np.random.default_rng(0).integers(0, 150000, tokens).tolist()
     empty = asr.decoder.empty_cache()
     greedy_decode(asr.decoder, prompt, asr.eos_ids, 2)  # warm-up

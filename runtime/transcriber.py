@@ -111,14 +111,20 @@ class Transcriber:
         """Decode one window of 16 kHz audio; `language` must already be canonical (or None).
 
         Greedy when beam == 1 (per-step logits kept if asked), beam search otherwise (no logits kept)."""
-        embeds = self.encoder(log_mel_spectrogram(audio))
-        ids = self.tokenizer.prompt_ids(len(embeds), context, language)
-        prompt = self.decoder.embed(ids)
-        prompt[ids == self.tokenizer.audio_token_id] = embeds
+        _, prompt = self.prompt_embeds(self.encoder(log_mel_spectrogram(audio)), context, language)
         limit = self.max_new_tokens or default_max_new_tokens(len(audio) / SAMPLE_RATE)
         if self.beam == 1:
             return greedy_decode(self.decoder, prompt, self.eos_ids, limit, keep_logits)
         return beam_search(self.decoder, prompt, self.eos_ids, limit, self.beam, self.length_penalty)
+
+    def prompt_embeds(self, embeds: np.ndarray, context: str = "", language: str | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The official prompt around audio embeddings [N, H]: token ids [S] and input embeddings [S, H]
+        (the token table's rows, with the audio embeddings in the <|audio_pad|> slots)."""
+        ids = self.tokenizer.prompt_ids(len(embeds), context, language)
+        prompt = self.decoder.embed(ids)
+        prompt[ids == self.tokenizer.audio_token_id] = embeds
+        return ids, prompt
 
     def check_request(self, context: str, language: str | None) -> str | None:
         """The canonical forced language (or None); InputError for an unknown language or a too long context."""

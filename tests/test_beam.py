@@ -50,11 +50,7 @@ def test_native_and_numpy_beam_steps_agree_on_a_real_vocabulary(native):
 
 
 def _prompt(asr, seconds, seed):
-    embeds = asr.encoder(log_mel_spectrogram(synth_clip(seconds, seed)))
-    ids = asr.tokenizer.prompt_ids(len(embeds), "", None)
-    prompt = asr.decoder.embed(ids)
-    prompt[ids == asr.tokenizer.audio_token_id] = embeds
-    return prompt
+    return asr.prompt_embeds(asr.encoder(log_mel_spectrogram(synth_clip(seconds, seed))))[1]
 
 
 def _normalized_score(asr, prompt, tokens):
