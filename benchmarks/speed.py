@@ -153,9 +153,7 @@ def measure_asr(model_dir: Path, clips: list[Path], tokens: int, tokens_per_seco
         embeds = asr.encoder(mel)
         encoder = time.perf_counter() - started
         started = time.perf_counter()
-        ids = asr.tokenizer.prompt_ids(len(embeds), "", None)
-        prompt = asr.decoder.embed(ids)
-        prompt[ids == asr.tokenizer.audio_token_id] = embeds
+        ids, prompt = asr.prompt_embeds(embeds)
         empty = asr.decoder.empty_cache()
         logits, prefix = asr.decoder.run(prompt[None], np.arange(len(ids))[None], empty, empty)
         prefill = time.perf_counter() - started
@@ -283,11 +281,18 @@ def report(r: dict, args: argparse.Namespace) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _portable(value: object) -> str:
+    """An argument as recorded in the report: paths inside the repository relative to it."""
+    if isinstance(value, Path) and value.resolve().is_relative_to(REPO):
+        return str(value.resolve().relative_to(REPO))
+    return str(value)
+
+
 def run(args: argparse.Namespace, audio_dir: Path) -> dict:
     from tests.fixtures import reference_python
     clips = write_clips(audio_dir)
     result: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine_description(),
-                    "bandwidth_gbs": read_bandwidth_gbs(args.threads), "args": {k: str(v) for k, v in vars(args).items()}}
+                    "bandwidth_gbs": read_bandwidth_gbs(args.threads), "args": {k: _portable(v) for k, v in vars(args).items()}}
     print(f"memory read bandwidth {result['bandwidth_gbs']:.1f} GB/s; building/loading models ...", file=sys.stderr)
     models = build_models(args.config, OURS)
     result["ours"] = {}
