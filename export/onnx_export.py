@@ -29,7 +29,7 @@ from .reference_model import AudioEncoder, Qwen3ASR
 OPSET = 18
 
 
-class _ConvStemGraph(nn.Module):
+class ConvStemGraph(nn.Module):
     def __init__(self, encoder: AudioEncoder):
         super().__init__()
         self.encoder = encoder
@@ -38,13 +38,13 @@ class _ConvStemGraph(nn.Module):
         return self.encoder.conv_stem(mel_chunks)
 
 
-class _TransformerGraph(nn.Module):
+class TransformerGraph(nn.Module):
     def __init__(self, encoder: AudioEncoder):
         super().__init__()
         self.encoder = encoder
 
-    def forward(self, windows: torch.Tensor) -> torch.Tensor:
-        return self.encoder.transformer(windows)
+    def forward(self, windows: torch.Tensor, key_bias: torch.Tensor | None = None) -> torch.Tensor:
+        return self.encoder.transformer(windows, key_bias)
 
 
 class _DecoderGraph(nn.Module):
@@ -76,14 +76,15 @@ class _AlignerGraph(nn.Module):
         return picked @ self.model.head_weight().T
 
 
-def _export(module: nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
-            dynamic_shapes: tuple) -> None:
-    for name in ("torch.onnx", "onnx_ir"):
+def export_graph(module: nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
+                 dynamic_shapes: tuple | None, opset: int = OPSET) -> None:
+    """torch.onnx.export (dynamo) of `module`; `dynamic_shapes` None makes every shape static."""
+    for name in ("torch.onnx", "onnx_ir", "onnxscript"):
         logging.getLogger(name).setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
-            module.eval(), args, dynamo=True, opset_version=OPSET, input_names=input_names,
+            module.eval(), args, dynamo=True, opset_version=opset, input_names=input_names,
             output_names=output_names, dynamic_shapes=dynamic_shapes, external_data=False, verbose=False,
             optimize=True,
         )
@@ -98,14 +99,14 @@ def _needs_external_data(module: nn.Module) -> bool:
 def export_conv_stem(model: Qwen3ASR, path: Path) -> None:
     n, frames = Dim("n_chunks", min=1), Dim("frames", min=1, max=100)
     mel = torch.randn(3, model.cfg.audio.num_mel_bins, 97)
-    _export(_ConvStemGraph(model.audio_tower), (mel,), path, ["mel_chunks"], ["chunk_embeds"],
+    export_graph(ConvStemGraph(model.audio_tower), (mel,), path, ["mel_chunks"], ["chunk_embeds"],
             ({0: n, 2: frames},))
 
 
 def export_audio_transformer(model: Qwen3ASR, path: Path) -> None:
     n, tokens = Dim("n_windows", min=1), Dim("tokens", min=1)
     windows = torch.randn(3, 37, model.cfg.audio.d_model)
-    _export(_TransformerGraph(model.audio_tower), (windows,), path, ["windows"], ["audio_embeds"],
+    export_graph(TransformerGraph(model.audio_tower), (windows,), path, ["windows"], ["audio_embeds"],
             ({0: n, 1: tokens},))
 
 
@@ -123,7 +124,7 @@ def export_decoder(model: Qwen3ASR, path: Path) -> None:
         cache += [prefix, prefix.clone(), past, past.clone()]
         cache_shapes += [{2: prefix_len}, {2: prefix_len}, {0: batch, 2: past_len}, {0: batch, 2: past_len}]
     cache_in, cache_out = decoder_cache_names(t.num_hidden_layers)
-    _export(_DecoderGraph(model), (embeds, positions, *cache), path,
+    export_graph(_DecoderGraph(model), (embeds, positions, *cache), path,
             ["inputs_embeds", "position_ids", *cache_in], [HIDDEN, *cache_out],
             ({0: batch, 1: seq}, {0: batch, 1: seq}, tuple(cache_shapes)))
 
@@ -135,5 +136,5 @@ def export_aligner_decoder(model: Qwen3ASR, path: Path) -> None:
     embeds = torch.randn(3, 11, t.hidden_size)
     positions = torch.arange(11).repeat(3, 1)
     picks = torch.tensor([[1, 4, 6, 9, 10]] * 3)
-    _export(_AlignerGraph(model), (embeds, positions, picks), path, ["inputs_embeds", "position_ids", "slots"],
+    export_graph(_AlignerGraph(model), (embeds, positions, picks), path, ["inputs_embeds", "position_ids", "slots"],
             ["slot_logits"], ({0: batch, 1: seq}, {0: batch, 1: seq}, {0: batch, 1: slots}))

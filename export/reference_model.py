@@ -28,6 +28,10 @@ from qwen_asr_edge.errors import ModelDirError
 
 from .config import AudioConfig, ModelConfig, TextConfig
 
+MASK_BIAS = -1e4
+"""Additive attention bias of a masked key: exp(score - 1e4) is exactly 0 in float32, as with -inf, and
+the constant survives float16 (NPUs), where -inf or -3.4e38 turn scores into NaN."""
+
 
 def sinusoids(length: int, channels: int, max_timescale: float = 10000.0) -> torch.Tensor:
     """PE[p, i] = sin(p * exp(-i ln(max_timescale)/(channels/2 - 1))) | cos(...): sin block then cos block."""
@@ -46,8 +50,9 @@ class AudioAttention(nn.Module):
         self.v_proj = nn.Linear(d, d)
         self.out_proj = nn.Linear(d, d)
 
-    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """x [B, W, d]; key_mask [B, W] (True = real token) only for padded training batches."""
+    def forward(self, x: torch.Tensor, key_bias: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, W, d]; key_bias [B, W] added to every query's scores (0 = real token, MASK_BIAS = padding),
+        only for padded batches (training, static NPU windows)."""
         b, w, d = x.shape
         hd = d // self.heads
 
@@ -56,8 +61,8 @@ class AudioAttention(nn.Module):
 
         q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
         scores = (q @ k.transpose(-1, -2)) * hd ** -0.5
-        if key_mask is not None:
-            scores = scores.masked_fill(~key_mask[:, None, None, :], float("-inf"))
+        if key_bias is not None:
+            scores = scores + key_bias[:, None, None, :]
         probs = torch.softmax(scores, dim=-1)
         return self.out_proj((probs @ v).transpose(1, 2).reshape(b, w, d))
 
@@ -72,8 +77,8 @@ class AudioEncoderLayer(nn.Module):
         self.fc2 = nn.Linear(cfg.encoder_ffn_dim, d)
         self.final_layer_norm = nn.LayerNorm(d)
 
-    def forward(self, h: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
-        h = h + self.self_attn(self.self_attn_layer_norm(h), key_mask)
+    def forward(self, h: torch.Tensor, key_bias: torch.Tensor | None = None) -> torch.Tensor:
+        h = h + self.self_attn(self.self_attn_layer_norm(h), key_bias)
         return h + self.fc2(F.gelu(self.fc1(self.final_layer_norm(h))))
 
 
@@ -101,11 +106,11 @@ class AudioEncoder(nn.Module):
         x = self.conv_out(x.permute(0, 3, 1, 2).reshape(n, t, c * f))
         return x + self.positional_embedding[:t].unsqueeze(0)
 
-    def transformer(self, windows: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def transformer(self, windows: torch.Tensor, key_bias: torch.Tensor | None = None) -> torch.Tensor:
         """[B, W, d] attention windows -> [B, W, output_dim] LLM-width audio embeddings."""
         h = windows
         for layer in self.layers:
-            h = layer(h, key_mask)
+            h = layer(h, key_bias)
         return self.proj2(F.gelu(self.proj1(self.ln_post(h))))
 
 

@@ -44,10 +44,15 @@ def save_graph(model: onnx.ModelProto, path: Path) -> None:
 def write_fp32_head(work: Path, decoder_file: str, table: np.ndarray) -> dict:
     """Save the float table and append the Gemm head reading it to the decoder; returns the embed section."""
     section = write_table(work, table, None)
-    model = onnx.load(str(work / decoder_file), load_external_data=False)
-    attach_head(model, work, section, *table.shape)
-    save_graph(model, work / decoder_file)
+    attach_fp32_head(work, decoder_file, section, table.shape)
     return section
+
+
+def attach_fp32_head(work: Path, decoder_file: str, section: dict, shape: tuple[int, int]) -> None:
+    """Append the head reading the saved table `section` ([V, H] = `shape`) to a decoder graph file."""
+    model = onnx.load(str(work / decoder_file), load_external_data=False)
+    attach_head(model, work, section, *shape)
+    save_graph(model, work / decoder_file)
 
 
 def apply_recipe(work: Path, graph_files: dict[str, str], embed: dict, recipe: dict[str, Precision],
@@ -117,9 +122,10 @@ def quantize_model_dir(src: str | Path, out: str | Path, quant: str, overrides: 
     graph_files = {name: meta["file"] for name, meta in source.manifest["graphs"].items()}
     manifest = dict(source.manifest)
     if recipe is None:
-        apply_qdq(work, graph_files, feeds, log)
-        manifest["quantization"] = {"recipe": "qdq", "activations": "uint16", "weights": "uint8", "ops": QDQ_OPS,
-                                    "calibration_files": len(calibration)}
+        every_op = source.static is not None
+        apply_qdq(work, graph_files, feeds, log, every_op)
+        manifest["quantization"] = {"recipe": "qdq", "activations": "uint16", "weights": "uint8",
+                                    "ops": "all" if every_op else QDQ_OPS, "calibration_files": len(calibration)}
     else:
         manifest["embed_tokens"] = apply_recipe(work, graph_files, manifest["embed_tokens"], recipe, log)
         manifest["quantization"] = recipe_summary(quant, recipe)

@@ -4,21 +4,24 @@ Calibration runs the fp32 model on the calibration audio while every graph's inp
 ranges come from exactly what the runtime feeds (mel chunks, attention windows, prefill and decode-step
 decoder inputs with real KV caches). ONNX Runtime's static quantizer then puts QuantizeLinear /
 DequantizeLinear pairs (com.microsoft 16-bit Q/DQ, the graphs being opset 18) around MatMul, Gemm and Conv
-only, with min/max ranges; mask, RoPE and norm arithmetic stay float (quantizing every op broke the decoder
-outright: the -inf mask and zero-length caches have no usable range). The decoder's head gets its own
+only, with min/max ranges; mask, RoPE and norm arithmetic stay float (quantizing every op broke the dynamic
+decoder outright: the -inf mask and zero-length caches have no usable range). Static NPU graphs (export
+--static) have neither, so there every op is quantized, as the QNN HTP needs. The decoder's head gets its own
 8-bit weight inside the graph (an NPU needs it there); the host keeps the fp32 table for lookups.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize, quantize_static
+from onnxruntime.quantization.execution_providers.qnn import get_qnn_qdq_config
 
-from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER
+from qwen_asr_edge.model_dir import DECODER, DECODER_PREFILL, ENCODER_CONV, ENCODER_TRANSFORMER
 from qwen_asr_edge.transcriber import Transcriber
 
 QDQ_OPS = ["MatMul", "Gemm", "Conv"]
@@ -40,11 +43,15 @@ def collect_calibration_feeds(fp32_dir: Path, audio: Iterable[str], log: Callabl
     """Each graph's real inputs while the fp32 model transcribes `audio` (at most MAX_FEEDS per graph,
     evenly spaced, the first ones (prefills) always kept)."""
     asr = Transcriber(fp32_dir)
-    recorders = {ENCODER_CONV: _RecordingSession(asr.encoder.conv),
-                 ENCODER_TRANSFORMER: _RecordingSession(asr.encoder.transformer),
-                 DECODER: _RecordingSession(asr.decoder.session)}
-    asr.encoder.conv, asr.encoder.transformer = recorders[ENCODER_CONV], recorders[ENCODER_TRANSFORMER]
-    asr.decoder.session = recorders[DECODER]
+    holders = [(asr.encoder, "conv", ENCODER_CONV), (asr.encoder, "transformer", ENCODER_TRANSFORMER)]
+    if asr.model_dir.static is None:
+        holders.append((asr.decoder, "session", DECODER))
+    else:
+        holders += [(asr.decoder, "step", DECODER), (asr.decoder, "prefill", DECODER_PREFILL)]
+    recorders = {}
+    for holder, attribute, name in holders:
+        recorders[name] = _RecordingSession(getattr(holder, attribute))
+        setattr(holder, attribute, recorders[name])
     for path in audio:
         log(f"calibration: {path}: {asr.transcribe(path).text}")
     feeds = {}
@@ -62,16 +69,26 @@ class _FeedReader(CalibrationDataReader):
         return next(self._feeds, None)
 
 
-def apply_qdq(work: Path, graph_files: dict[str, str], feeds: dict[str, list[dict]], log: Callable[[str], None]) -> None:
-    """Replace each graph in `work` by its a16w8 QDQ version calibrated on `feeds[graph]`."""
+def apply_qdq(work: Path, graph_files: dict[str, str], feeds: dict[str, list[dict]], log: Callable[[str], None],
+              every_op: bool = False) -> None:
+    """Replace each graph in `work` by its a16w8 QDQ version calibrated on `feeds[graph]`: Q/DQ around
+    QDQ_OPS only, or, with `every_op` (static NPU graphs, whose masks are finite and tensors non-empty),
+    around every op as ONNX Runtime's QNN configuration places them, so that the whole graph runs on HTP."""
     for name, file in graph_files.items():
         t0 = time.time()
         staging = work / "qdq-staging"
         staging.mkdir()
         big = (work / f"{file}.data").exists()
-        quantize_static(str(work / file), str(staging / file), _FeedReader(feeds[name]), quant_format=QuantFormat.QDQ,
-                        activation_type=QuantType.QUInt16, weight_type=QuantType.QUInt8, op_types_to_quantize=QDQ_OPS,
-                        use_external_data_format=big, extra_options={"UseQDQContribOps": True})
+        logging.getLogger().setLevel(logging.ERROR)  # the quantizer's advice (pre-processing, opset) goes to the root logger
+        if every_op:
+            config = get_qnn_qdq_config(str(work / file), _FeedReader(feeds[name]), activation_type=QuantType.QUInt16,
+                                        weight_type=QuantType.QUInt8)
+            config.use_external_data_format = big
+            quantize(str(work / file), str(staging / file), config)
+        else:
+            quantize_static(str(work / file), str(staging / file), _FeedReader(feeds[name]), quant_format=QuantFormat.QDQ,
+                            activation_type=QuantType.QUInt16, weight_type=QuantType.QUInt8, op_types_to_quantize=QDQ_OPS,
+                            use_external_data_format=big, extra_options={"UseQDQContribOps": True})
         (work / f"{file}.data").unlink(missing_ok=True)
         for produced in staging.iterdir():
             produced.replace(work / produced.name)

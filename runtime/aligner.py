@@ -18,7 +18,7 @@ from .errors import InputError
 from .features import SAMPLE_RATE, log_mel_spectrogram
 from .model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, open_model_dir
 from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
-from .sessions import make_session
+from .sessions import make_session, usable_provider
 from .words import split_words
 
 TIMESTAMP = "<timestamp>"
@@ -77,11 +77,11 @@ class Aligner:
     def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu"):
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="aligner")
         m = self.model_dir.model
-        self.encoder = AudioEncoder(make_session(self.model_dir.graph(ENCODER_CONV), threads, provider),
-                                    make_session(self.model_dir.graph(ENCODER_TRANSFORMER), threads, provider),
-                                    window_chunks=m["window_chunks"])
+        provider = usable_provider(provider, static_graphs=False)  # the aligner has no static export yet
+        session = lambda name: make_session(self.model_dir.graph(name), threads, provider)
+        self.encoder = AudioEncoder(session(ENCODER_CONV), session(ENCODER_TRANSFORMER), m["window_chunks"])
         self.embed = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
-        self.session = make_session(self.model_dir.graph(DECODER), threads, provider)
+        self.session = session(DECODER)
         self.tokenizer = PromptTokenizer.from_file(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]),
                                                    m["audio_token_id"])
         self.timestamp_id = m["timestamp_token_id"]

@@ -24,6 +24,7 @@ from .subtitles import build_cues, to_srt, to_vtt
 from .model_dir import open_model_dir
 from .prompt import SUPPORTED_LANGUAGES, language_codes, normalize_language
 from .quantize.recipe import PRESETS
+from .sessions import PROVIDERS
 from .streaming import StreamOptions
 from .transcriber import DEFAULT_MAX_WINDOW_SECONDS, Transcriber, bundled_model_dir
 
@@ -52,7 +53,8 @@ def _run_export_tool(name: str, module: str, where: str, call: Callable[[ModuleT
 
 def _cmd_export(args: argparse.Namespace) -> int:
     return _run_export_tool("export", ".export", args.checkpoint, lambda tool: tool.export_checkpoint(
-        args.checkpoint, args.out_dir, quant=args.quant, recipe=args.recipe))
+        args.checkpoint, args.out_dir, quant=args.quant, recipe=args.recipe, static=args.static,
+        kv_capacity=args.kv_capacity, prefill_tokens=args.prefill_tokens))
 
 
 def _cmd_quantize(args: argparse.Namespace) -> int:
@@ -241,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
                   "encoder_transformer, decoder, embed; see docs/quantization.md)"
     exp.add_argument("--quant", default="fp32", choices=sorted(PRESETS), help="weight precision preset [fp32]")
     exp.add_argument("--recipe", default="", help=recipe_help)
+    exp.add_argument("--static", action="store_true",
+                     help="static-shape graphs for NPUs (ASR, fp32; then `quantize --quant qdq`), see docs/npu.md")
+    exp.add_argument("--kv-capacity", type=int, default=1024, help="--static: decoder cache slots [1024]")
+    exp.add_argument("--prefill-tokens", type=int, default=32, help="--static: prompt tokens per prefill call [32]")
     exp.set_defaults(func=_cmd_export)
 
     qu = sub.add_parser("quantize", help="quantize an fp32 exported model directory (no torch needed)")
@@ -295,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-new-tokens", type=int, help="generation limit per window [16 + 16 per second of audio]")
     tr.add_argument("--beam", type=int, default=1, help="beam width; 1 is greedy decoding, as the official model [1]")
     tr.add_argument("-t", "--threads", type=int, default=0, help="CPU threads (0: ONNX Runtime's default) [0]")
-    tr.add_argument("--provider", default="cpu", choices=["cpu"], help="execution provider [cpu]")
+    tr.add_argument("--provider", default="cpu", choices=PROVIDERS,
+                    help="execution provider; falls back to the CPU with a notice where unusable [cpu]")
     tr.set_defaults(func=_cmd_transcribe)
 
     al = sub.add_parser("align", help="word timestamps of a known transcript (forced alignment)")

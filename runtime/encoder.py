@@ -70,3 +70,34 @@ class AudioEncoder:
 
     def __call__(self, mel: np.ndarray) -> np.ndarray:
         return self.windows(self.chunk_embeddings(mel))
+
+
+class StaticAudioEncoder(AudioEncoder):
+    """The same encoder over the static-shape (NPU) graphs: one 100-frame chunk and one 104-token window per
+    call. A short chunk is zero-padded to 100 frames and its valid tokens kept, which is what the official
+    encoder does for every chunk but a lone sub-second utterance's (that one's last token differs slightly);
+    a short window is padded and its padding masked by `key_bias`, which leaves the real tokens' result as is."""
+
+    def __init__(self, conv: ort.InferenceSession, transformer: ort.InferenceSession, window_chunks: int,
+                 mask_bias: float):
+        super().__init__(conv, transformer, window_chunks)
+        self.mask_bias = np.float32(mask_bias)
+
+    def conv_chunks(self, chunks: np.ndarray) -> np.ndarray:
+        outputs = []
+        for chunk in np.asarray(chunks, dtype=np.float32):
+            padded = np.zeros((1, chunk.shape[0], CHUNK_FRAMES), np.float32)
+            padded[0, :, :chunk.shape[1]] = chunk
+            out = self.conv.run(None, {"mel_chunks": padded})[0]
+            outputs.append(out[:, :(chunk.shape[1] + 7) // 8])
+        return np.concatenate(outputs)
+
+    def attend(self, windows: np.ndarray) -> np.ndarray:
+        outputs = []
+        for window in np.asarray(windows, dtype=np.float32):
+            padded = np.zeros((1, self.window_tokens, window.shape[1]), np.float32)
+            padded[0, :len(window)] = window
+            key_bias = np.full((1, self.window_tokens), self.mask_bias, np.float32)
+            key_bias[0, :len(window)] = 0.0
+            outputs.append(self.transformer.run(None, {"windows": padded, "key_bias": key_bias})[0][:, :len(window)])
+        return np.concatenate(outputs)

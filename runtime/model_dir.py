@@ -24,6 +24,7 @@ MANIFEST = "manifest.json"
 ENCODER_CONV = "encoder_conv"
 ENCODER_TRANSFORMER = "encoder_transformer"
 DECODER = "decoder"
+DECODER_PREFILL = "decoder_prefill"  # static models only: the decoder over a block of prompt tokens
 
 
 def decoder_cache_names(num_layers: int) -> tuple[list[str], list[str]]:
@@ -33,6 +34,12 @@ def decoder_cache_names(num_layers: int) -> tuple[list[str], list[str]]:
         inputs += [f"prefix.{i}.key", f"prefix.{i}.value", f"past.{i}.key", f"past.{i}.value"]
         outputs += [f"present.{i}.key", f"present.{i}.value"]
     return inputs, outputs
+
+
+def static_cache_names(num_layers: int) -> tuple[list[str], list[str]]:
+    """Static decoder cache I/O names: the buffer (past.i.key/value per layer) in, the new tokens' K/V out."""
+    inputs = [f"past.{i}.{kind}" for i in range(num_layers) for kind in ("key", "value")]
+    return inputs, [name.replace("past.", "new.") for name in inputs]
 
 
 def sha256_of(path: Path) -> str:
@@ -65,6 +72,11 @@ class ModelDir:
     @property
     def model(self) -> dict[str, Any]:
         return self.manifest["model"]
+
+    @property
+    def static(self) -> dict[str, Any] | None:
+        """The static-shape (NPU) section, or None for the usual dynamic graphs."""
+        return self.manifest.get("static")
 
     def file(self, name: str) -> Path:
         return self.path / name

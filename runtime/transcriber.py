@@ -21,13 +21,14 @@ from .beam import beam_search
 from .decoder import Decoder
 from .decoding import Generation, greedy_decode
 from .embedding import EmbeddingTable
-from .encoder import AudioEncoder
+from .encoder import AudioEncoder, StaticAudioEncoder
 from .errors import InputError
 from .features import SAMPLE_RATE, log_mel_spectrogram
-from .model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, open_model_dir
+from .model_dir import DECODER, DECODER_PREFILL, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, open_model_dir
 from .postprocess import merge_languages, parse_asr_output
 from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
-from .sessions import make_session
+from .sessions import make_session, usable_provider
+from .static_decoder import StaticDecoder
 from .streaming import ChunkResult, Stream, StreamOptions
 from .vad import make_detector
 from .words import split_words
@@ -89,13 +90,18 @@ class Transcriber:
         if beam < 1:
             raise InputError(f"beam width {beam}: must be at least 1")
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
-        m = self.model_dir.model
-        self.encoder = AudioEncoder(make_session(self.model_dir.graph(ENCODER_CONV), threads, provider),
-                                    make_session(self.model_dir.graph(ENCODER_TRANSFORMER), threads, provider),
-                                    window_chunks=m["window_chunks"])
+        m, static = self.model_dir.model, self.model_dir.static
+        self.provider = usable_provider(provider, static is not None)
+        session = lambda name: make_session(self.model_dir.graph(name), threads, self.provider)
         table = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
-        self.decoder = Decoder(make_session(self.model_dir.graph(DECODER), threads, provider), table,
-                               m["num_layers"], m["num_kv_heads"], m["head_dim"])
+        layout = (m["num_layers"], m["num_kv_heads"], m["head_dim"])
+        if static is None:
+            self.encoder = AudioEncoder(session(ENCODER_CONV), session(ENCODER_TRANSFORMER), m["window_chunks"])
+            self.decoder = Decoder(session(DECODER), table, *layout)
+        else:
+            self.encoder = StaticAudioEncoder(session(ENCODER_CONV), session(ENCODER_TRANSFORMER), m["window_chunks"],
+                                              static["mask_bias"])
+            self.decoder = StaticDecoder(session(DECODER), session(DECODER_PREFILL), table, *layout, static)
         self.tokenizer = PromptTokenizer.from_file(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]), m["audio_token_id"])
         self.eos_ids = tuple(m["eos_token_ids"])
         self.languages = tuple(m.get("support_languages") or SUPPORTED_LANGUAGES)

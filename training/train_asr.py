@@ -37,7 +37,7 @@ from qwen_asr_edge.encoder import CHUNK_FRAMES, tokens_for_frames
 from qwen_asr_edge.export.checkpoint import save_official_checkpoint
 from qwen_asr_edge.export.config import parse_config
 from qwen_asr_edge.export.random_checkpoint import official_config, write_tokenizer
-from qwen_asr_edge.export.reference_model import Qwen3ASR
+from qwen_asr_edge.export.reference_model import MASK_BIAS, Qwen3ASR
 from qwen_asr_edge.export.tokenizer_export import build_tokenizer
 from qwen_asr_edge.features import log_mel_spectrogram
 from qwen_asr_edge.postprocess import parse_asr_output
@@ -116,8 +116,8 @@ def encode_audio(model: Qwen3ASR, mels: list[torch.Tensor]) -> list[torch.Tensor
     pieces = [(i, t[s:s + window]) for i, t in enumerate(per_utt) for s in range(0, len(t), window)]
     width = max(len(p) for _, p in pieces)
     batch = torch.stack([F.pad(p, (0, 0, 0, width - len(p))) for _, p in pieces])
-    mask = torch.stack([torch.arange(width) < len(p) for _, p in pieces])
-    out = enc.transformer(batch, mask)
+    padding = torch.stack([torch.arange(width) >= len(p) for _, p in pieces])
+    out = enc.transformer(batch, padding * MASK_BIAS)
     result: list[list[torch.Tensor]] = [[] for _ in mels]
     for (i, p), o in zip(pieces, out):
         result[i].append(o[:len(p)])
