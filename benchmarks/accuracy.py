@@ -46,8 +46,10 @@ def offline_transcribe(asr: Transcriber, path: str) -> tuple[str, str, float]:
     return result.language, result.text, result.duration
 
 
-def evaluate(model_dir: Path, rows: list[dict], threads: int = 0, streaming: bool = False) -> dict:
-    asr = Transcriber(model_dir, threads=threads)
+def evaluate(model_dir: Path, rows: list[dict], threads: int = 0, streaming: bool = False, provider: str = "cpu",
+             transcripts: list[str] | None = None) -> dict:
+    """Scores of `model_dir` on `rows`; each hypothesis is also appended to `transcripts` when given."""
+    asr = Transcriber(model_dir, threads=threads, provider=provider)
     run = stream_transcribe if streaming else offline_transcribe
     refs: dict[str, list[str]] = {}
     hyps: dict[str, list[str]] = {}
@@ -57,12 +59,15 @@ def evaluate(model_dir: Path, rows: list[dict], threads: int = 0, streaming: boo
         audio_seconds += seconds
         language = row.get("language") or ""
         lid += detected == language
+        if transcripts is not None:
+            transcripts.append(text)
         ref, hyp = normalize(row["text"]), normalize(text)
         if language == "Chinese":
             ref, hyp = ref.replace(" ", ""), hyp.replace(" ", "")
         refs.setdefault(language, []).append(ref)
         hyps.setdefault(language, []).append(hyp)
-    out = {"model": str(model_dir) + (" (streaming)" if streaming else ""), "utterances": len(rows), "lid_accuracy": lid / len(rows),
+    label = str(model_dir) + (" (streaming)" if streaming else "") + (f" on {asr.provider}" if provider != "cpu" else "")
+    out = {"model": label, "utterances": len(rows), "lid_accuracy": lid / len(rows),
            "rtf": (time.time() - started) / audio_seconds}
     for language, ref in refs.items():
         if language == "Chinese":
@@ -84,6 +89,13 @@ def main() -> None:
     rows = read_manifest(args.manifest)[:args.limit]
     results = [evaluate(m, rows, args.threads, streaming) for m in args.models
                for streaming in ((False, True) if args.stream else (False,))]
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+def print_table(results: list[dict]) -> None:
+    """One markdown row per result of `evaluate`."""
     keys = sorted({k for r in results for k in r} - {"model", "utterances"})
     print("| model | utterances | " + " | ".join(keys) + " |")
     print("|---|---|" + "---|" * len(keys))
@@ -91,8 +103,6 @@ def main() -> None:
         cells = ["-" if k not in r else f"{r[k] * 100:.2f} %" if k.startswith(("wer", "cer", "lid")) else f"{r[k]:.3f}"
                  for k in keys]
         print(f"| {r['model']} | {r['utterances']} | " + " | ".join(cells) + " |")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

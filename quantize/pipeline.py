@@ -16,6 +16,7 @@ from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, 
 
 from .fusion import fuse_rms_norms
 from .head import HEAD_NODE, attach_head, detach_head, write_table
+from .ort_format import without_ort_copies
 from .qdq import QDQ_OPS, apply_qdq, collect_calibration_feeds
 from .recipe import Precision, make_recipe
 from .weights import quantize_matmuls
@@ -120,7 +121,9 @@ def quantize_model_dir(src: str | Path, out: str | Path, quant: str, overrides: 
     work = start_model_dir(out)
     shutil.copytree(source.path, work)
     graph_files = {name: meta["file"] for name, meta in source.manifest["graphs"].items()}
-    manifest = dict(source.manifest)
+    manifest, stale = without_ort_copies(dict(source.manifest))  # .ort copies of the source graphs would be wrong here
+    for name in stale:
+        (work / name).unlink()
     if recipe is None:
         every_op = source.static is not None
         apply_qdq(work, graph_files, feeds, log, every_op)

@@ -74,11 +74,11 @@ def repair_timestamps(values: list[float]) -> list[int]:
 class Aligner:
     """Load once, align many: `Aligner(model_dir).align("talk.wav", "the transcript", "English")`."""
 
-    def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu"):
+    def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu", ort_format: bool = False):
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="aligner")
         m = self.model_dir.model
         provider = usable_provider(provider, static_graphs=False)  # the aligner has no static export yet
-        session = lambda name: make_session(self.model_dir.graph(name), threads, provider)
+        session = lambda name: make_session(self.model_dir.graph(name, ort_format), threads, provider)
         self.encoder = AudioEncoder(session(ENCODER_CONV), session(ENCODER_TRANSFORMER), m["window_chunks"])
         self.embed = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
         self.session = session(DECODER)

@@ -33,7 +33,9 @@ EXIT_INTERRUPTED = 130
 
 
 def _error(where: str, reason: object) -> None:
-    print(f"error: {where}: {reason}", file=sys.stderr)
+    """`error: WHERE: REASON` on stderr (WHERE once, also when the reason already starts with it)."""
+    text = str(reason)
+    print(f"error: {text}" if text.startswith(f"{where}: ") else f"error: {where}: {text}", file=sys.stderr)
 
 
 def _run_export_tool(name: str, module: str, where: str, call: Callable[[ModuleType], object]) -> int:
@@ -51,16 +53,27 @@ def _run_export_tool(name: str, module: str, where: str, call: Callable[[ModuleT
     return 0
 
 
+def _with_ort_copies(wanted: bool, out_dir: str) -> None:
+    """`--ort`: add ORT-format copies to the directory just written."""
+    if wanted:
+        from .quantize.ort_format import add_ort_copies
+        add_ort_copies(out_dir)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
-    return _run_export_tool("export", ".export", args.checkpoint, lambda tool: tool.export_checkpoint(
-        args.checkpoint, args.out_dir, quant=args.quant, recipe=args.recipe, static=args.static,
-        kv_capacity=args.kv_capacity, prefill_tokens=args.prefill_tokens))
+    def run(tool: ModuleType) -> None:
+        _with_ort_copies(args.ort, tool.export_checkpoint(
+            args.checkpoint, args.out_dir, quant=args.quant, recipe=args.recipe, static=args.static,
+            kv_capacity=args.kv_capacity, prefill_tokens=args.prefill_tokens))
+    return _run_export_tool("export", ".export", args.checkpoint, run)
 
 
 def _cmd_quantize(args: argparse.Namespace) -> int:
-    return _run_export_tool("quantize", ".quantize.pipeline", args.fp32_dir, lambda tool: tool.quantize_model_dir(
-        args.fp32_dir, args.out_dir, args.quant, args.recipe,
-        [str(item.path) for item in collect_inputs(args.calibration or [])]))
+    def run(tool: ModuleType) -> None:
+        calibration = [str(item.path) for item in collect_inputs(args.calibration or [])]
+        _with_ort_copies(args.ort, tool.quantize_model_dir(args.fp32_dir, args.out_dir, args.quant, args.recipe,
+                                                           calibration))
+    return _run_export_tool("quantize", ".quantize.pipeline", args.fp32_dir, run)
 
 
 def _cmd_quant_report(args: argparse.Namespace) -> int:
@@ -137,7 +150,8 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     try:
         asr = Transcriber(model, threads=args.threads, provider=args.provider, max_new_tokens=args.max_new_tokens,
-                          beam=args.beam, max_window_seconds=args.max_window, vad=args.vad, aligner=aligner)
+                          beam=args.beam, max_window_seconds=args.max_window, vad=args.vad, aligner=aligner,
+                          ort_format=args.ort)
     except QwenAsrEdgeError as exc:
         _error(model, exc)
         return EXIT_FAILED
@@ -247,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="static-shape graphs for NPUs (ASR, fp32; then `quantize --quant qdq`), see docs/npu.md")
     exp.add_argument("--kv-capacity", type=int, default=1024, help="--static: decoder cache slots [1024]")
     exp.add_argument("--prefill-tokens", type=int, default=32, help="--static: prompt tokens per prefill call [32]")
+    exp.add_argument("--ort", action="store_true", help="also write ORT-format copies of the graphs and the operator "
+                     "config of a minimal ONNX Runtime build (mobile), see docs/mobile")
     exp.set_defaults(func=_cmd_export)
 
     qu = sub.add_parser("quantize", help="quantize an fp32 exported model directory (no torch needed)")
@@ -256,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="weight-only preset, or qdq: 16-bit activations / 8-bit weights for NPUs [int4]")
     qu.add_argument("--recipe", default="", help=recipe_help)
     qu.add_argument("--calibration", nargs="+", metavar="AUDIO", help="files or directories of speech (qdq only)")
+    qu.add_argument("--ort", action="store_true", help="also write ORT-format copies of the quantized graphs (mobile)")
     qu.set_defaults(func=_cmd_quantize)
 
     rep = sub.add_parser("quant-report", help="compare a quantized export with its fp32 source on audio files")
@@ -301,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-new-tokens", type=int, help="generation limit per window [16 + 16 per second of audio]")
     tr.add_argument("--beam", type=int, default=1, help="beam width; 1 is greedy decoding, as the official model [1]")
     tr.add_argument("-t", "--threads", type=int, default=0, help="CPU threads (0: ONNX Runtime's default) [0]")
+    tr.add_argument("--ort", action="store_true", help="run the model's ORT-format copies (export --ort), as a phone would")
     tr.add_argument("--provider", default="cpu", choices=PROVIDERS,
                     help="execution provider; falls back to the CPU with a notice where unusable [cpu]")
     tr.set_defaults(func=_cmd_transcribe)

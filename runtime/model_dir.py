@@ -81,8 +81,14 @@ class ModelDir:
     def file(self, name: str) -> Path:
         return self.path / name
 
-    def graph(self, name: str) -> Path:
-        return self.path / self.manifest["graphs"][name]["file"]
+    def graph(self, name: str, ort_format: bool = False) -> Path:
+        """The graph file; with `ort_format` its ORT-format copy (`export --ort`), as a mobile build loads it."""
+        if not ort_format:
+            return self.path / self.manifest["graphs"][name]["file"]
+        if "ort" not in self.manifest:
+            raise ModelDirError(f"{self.path}: has no ORT-format copies (make them with `qwen-asr-edge export --ort` "
+                                "or `quantize --ort`)")
+        return self.path / self.manifest["ort"]["graphs"][name]
 
     def verify_hashes(self) -> None:
         """Recompute every sha256 and compare with the manifest (slow for big models)."""

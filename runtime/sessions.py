@@ -69,6 +69,8 @@ def make_session(path: Path, threads: int = 0, provider: str = "cpu", strict: bo
     options.log_severity_level = 3
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    if Path(path).suffix == ".ort":  # replay the CPU fusions saved in the file (quantize/ort_format.py)
+        options.add_session_config_entry("session.enable_saved_runtime_optimizations", "1")
     providers = [_BUILT_IN["cpu"]]
     if strict:
         options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")

@@ -86,13 +86,14 @@ class Transcriber:
 
     def __init__(self, model_dir: str | os.PathLike, threads: int = 0, provider: str = "cpu",
                  max_new_tokens: int | None = None, max_window_seconds: float = DEFAULT_MAX_WINDOW_SECONDS,
-                 beam: int = 1, length_penalty: float = 1.0, vad: str | None = None, aligner: Aligner | None = None):
+                 beam: int = 1, length_penalty: float = 1.0, vad: str | None = None, aligner: Aligner | None = None,
+                 ort_format: bool = False):
         if beam < 1:
             raise InputError(f"beam width {beam}: must be at least 1")
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
         m, static = self.model_dir.model, self.model_dir.static
         self.provider = usable_provider(provider, static is not None)
-        session = lambda name: make_session(self.model_dir.graph(name), threads, self.provider)
+        session = lambda name: make_session(self.model_dir.graph(name, ort_format), threads, self.provider)
         table = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
         layout = (m["num_layers"], m["num_kv_heads"], m["head_dim"])
         if static is None:

@@ -220,7 +220,7 @@ void NormalizeLogMel(const float* in, float* out, int64_t count, double max_valu
   for (; i + kFloats <= count; i += kFloats) {
     Floats x;
     std::memcpy(&x, in + i, sizeof(x));
-    const Floats y = (x >= threshold) | (x != x) ? (x + offset) / scale : Floats{} + clamped_value;
+    const Floats y = ((x >= threshold) | (x != x)) ? (x + offset) / scale : Floats{} + clamped_value;
     std::memcpy(out + i, &y, sizeof(y));
   }
 #endif
