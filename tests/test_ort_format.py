@@ -163,20 +163,17 @@ def test_an_interrupted_run_leaves_a_valid_directory(variants, tmp_path, monkeyp
     def interrupt(path):
         raise KeyboardInterrupt
 
-    with monkeypatch.context() as patch:
-        patch.setattr(ort_format, "sha256_of", interrupt)
-        with pytest.raises(KeyboardInterrupt):
-            add_ort_copies(model_dir, **QUIET)
-    assert json.loads((model_dir / MANIFEST).read_text()) == original
-    open_model_dir(model_dir, verify=True)
+    def interrupted_run_keeps_the_original():
+        with monkeypatch.context() as patch:
+            patch.setattr(ort_format, "sha256_of", interrupt)
+            with pytest.raises(KeyboardInterrupt):
+                add_ort_copies(model_dir, **QUIET)
+        assert json.loads((model_dir / MANIFEST).read_text()) == original
+        open_model_dir(model_dir, verify=True)
 
+    interrupted_run_keeps_the_original()
     add_ort_copies(model_dir, **QUIET)
-    with monkeypatch.context() as patch:
-        patch.setattr(ort_format, "sha256_of", interrupt)
-        with pytest.raises(KeyboardInterrupt):
-            add_ort_copies(model_dir, **QUIET)
-    assert json.loads((model_dir / MANIFEST).read_text()) == original
-    open_model_dir(model_dir, verify=True)
+    interrupted_run_keeps_the_original()
 
     add_ort_copies(model_dir, **QUIET)
     assert "ort" in open_model_dir(model_dir, verify=True).manifest
