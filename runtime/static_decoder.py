@@ -10,7 +10,9 @@ cache), so greedy decoding, beam search and streaming drive either one. Per call
                                        including itself), mask_bias elsewhere,
       last_index                the last real row of the block (its logits are returned),
   - writes each block's new K/V into the next free slots.
-Positions are explicit, as in the dynamic graph, so prefixes can be reused as they are.
+Positions are explicit, as in the dynamic graph, so prefixes can be reused as they are. The buffer is laid
+out anew on every call (a copy of T slots per layer), which keeps the generic interface; an app that only
+decodes forward keeps one buffer and binds it in place.
 """
 from __future__ import annotations
 
