@@ -24,15 +24,15 @@ from .checkpoint import load_state_dict
 from .config import ModelConfig, load_config
 from .onnx_export import export_aligner_decoder, export_audio_transformer, export_conv_stem, export_decoder
 from .reference_model import Qwen3ASR
-from .static_export import (CHUNK_FRAMES, WINDOW_TOKENS, export_static_audio_transformer, export_static_conv_stem,
-                            export_static_decoder, static_decoder_io)
+from .static_export import (export_static_audio_transformer, export_static_conv_stem, export_static_decoder,
+                            static_decoder_io)
+from .tokenizer_export import build_tokenizer
 
 DEFAULT_KV_CAPACITY = 1024  # static graphs: prompt + generated tokens of a 30 s window fit with room to spare
 DEFAULT_PREFILL_TOKENS = 32
 STATIC_MASK_BIAS = -100.0
 """Additive bias of a masked key in static graphs: exp(-100) is negligible next to a real key, and a
 small range keeps 16-bit quantized attention scores fine-grained (about 0.002 per step instead of 0.15)."""
-from .tokenizer_export import build_tokenizer
 
 
 def load_reference_model(ckpt_dir: Path) -> Qwen3ASR:
@@ -137,7 +137,6 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
     }
     if static:
         manifest["static"] = {"kv_capacity": kv_capacity, "prefill_tokens": prefill_tokens,
-                              "chunk_frames": CHUNK_FRAMES, "window_tokens": WINDOW_TOKENS,
                               "rope_theta": cfg.text.rope_theta, "mask_bias": STATIC_MASK_BIAS}
     finish_model_dir(work, out_dir, manifest)
     size = sum(p.stat().st_size for p in out_dir.iterdir())

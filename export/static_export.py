@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from qwen_asr_edge.encoder import CHUNK_FRAMES, CHUNK_TOKENS
 from qwen_asr_edge.model_dir import static_cache_names
 from qwen_asr_edge.quantize.head import HIDDEN
 
@@ -24,8 +25,12 @@ from .onnx_export import ConvStemGraph, TransformerGraph, export_graph
 from .reference_model import Qwen3ASR, TextAttention, rotate_half
 
 STATIC_OPSET = 21  # Gelu is an ONNX op from opset 20 (QNN has no Erf), and 16-bit Q/DQ from 21
-CHUNK_FRAMES = 100
-WINDOW_TOKENS = 104
+
+
+def window_tokens(model: Qwen3ASR) -> int:
+    """Tokens of one encoder attention window (104 for the released models: 8 chunks of 13)."""
+    audio = model.cfg.audio
+    return CHUNK_TOKENS * (audio.n_window_infer // (2 * audio.n_window))
 
 
 def _rms_norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -76,8 +81,8 @@ def export_static_conv_stem(model: Qwen3ASR, path) -> None:
 
 
 def export_static_audio_transformer(model: Qwen3ASR, path) -> None:
-    windows = torch.randn(1, WINDOW_TOKENS, model.cfg.audio.d_model)
-    export_graph(TransformerGraph(model.audio_tower), (windows, torch.zeros(1, WINDOW_TOKENS)), path, ["windows", "key_bias"],
+    windows = torch.randn(1, window_tokens(model), model.cfg.audio.d_model)
+    export_graph(TransformerGraph(model.audio_tower), (windows, torch.zeros(1, windows.shape[1])), path, ["windows", "key_bias"],
                  ["audio_embeds"], None, STATIC_OPSET)
 
 
