@@ -79,16 +79,22 @@ def apply_qdq(work: Path, graph_files: dict[str, str], feeds: dict[str, list[dic
         staging = work / "qdq-staging"
         staging.mkdir()
         big = (work / f"{file}.data").exists()
-        logging.getLogger().setLevel(logging.ERROR)  # the quantizer's advice (pre-processing, opset) goes to the root logger
-        if every_op:
-            config = get_qnn_qdq_config(str(work / file), _FeedReader(feeds[name]), activation_type=QuantType.QUInt16,
-                                        weight_type=QuantType.QUInt8)
-            config.use_external_data_format = big
-            quantize(str(work / file), str(staging / file), config)
-        else:
-            quantize_static(str(work / file), str(staging / file), _FeedReader(feeds[name]), quant_format=QuantFormat.QDQ,
-                            activation_type=QuantType.QUInt16, weight_type=QuantType.QUInt8, op_types_to_quantize=QDQ_OPS,
-                            use_external_data_format=big, extra_options={"UseQDQContribOps": True})
+        root = logging.getLogger()  # the quantizer's advice (pre-processing, opset) goes to the root logger
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            if every_op:
+                config = get_qnn_qdq_config(str(work / file), _FeedReader(feeds[name]),
+                                            activation_type=QuantType.QUInt16, weight_type=QuantType.QUInt8)
+                config.use_external_data_format = big
+                quantize(str(work / file), str(staging / file), config)
+            else:
+                quantize_static(str(work / file), str(staging / file), _FeedReader(feeds[name]),
+                                quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt16,
+                                weight_type=QuantType.QUInt8, op_types_to_quantize=QDQ_OPS,
+                                use_external_data_format=big, extra_options={"UseQDQContribOps": True})
+        finally:
+            root.setLevel(level)
         (work / f"{file}.data").unlink(missing_ok=True)
         for produced in staging.iterdir():
             produced.replace(work / produced.name)
