@@ -114,8 +114,8 @@ def test_aligner_training_resumes_and_exports_like_the_torch_model(corpus, tmp_p
     examples = train_aligner.load_align_examples(corpus / "heldout" / "manifest.jsonl")
     for example, row in zip(examples, train_asr.read_manifest(corpus / "heldout" / "manifest.jsonl")):
         with torch.no_grad():
-            logits = train_aligner.slot_logits(model, tokens, [torch.from_numpy(example.mel.astype(np.float32))],
-                                               [example.words])[0]
+            logits = train_aligner.forward(model, tokens, [torch.from_numpy(example.mel.astype(np.float32))],
+                                           [example.words])[0][0]
         times = repair_timestamps([float(c) * 80 for c in logits.argmax(-1).tolist()])
         words = aligner.align(row["audio"], row["text"], row["language"])
         assert [(w.start, w.end) for w in words] == [(round(times[2 * i] / 1000, 3), round(times[2 * i + 1] / 1000, 3))
