@@ -120,3 +120,14 @@ def test_aligner_training_resumes_and_exports_like_the_torch_model(corpus, tmp_p
         words = aligner.align(row["audio"], row["text"], row["language"])
         assert [(w.start, w.end) for w in words] == [(round(times[2 * i] / 1000, 3), round(times[2 * i + 1] / 1000, 3))
                                                      for i in range(len(words))]
+
+    # --init continues from that aligner (head included, not re-initialized): one warm-up step moves no
+    # weight by more than the step size, while a fresh head would be unrelated to the trained one
+    continued = tmp_path / "continued"
+    train_aligner.main(["--data", str(corpus), "--init", str(out), "--out", str(continued), "--batch", "4",
+                        "--steps", "1", "--eval-every", "100", "--eval-count", "1"])
+    before = model.state_dict()
+    after = Qwen3ASR(parse_config(json.loads((continued / "config.json").read_text())))
+    after.load_state_dict(torch.load(continued.with_name("continued.run") / "state.pt", weights_only=True)["model"])
+    for name, value in after.state_dict().items():
+        torch.testing.assert_close(value, before[name], atol=1e-4, rtol=0, msg=name)
