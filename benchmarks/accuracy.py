@@ -1,11 +1,14 @@
 """Accuracy of exported models on a labelled manifest (e.g. the synthetic held-out split).
 
     python -m benchmarks.accuracy MANIFEST.jsonl MODEL_DIR [MODEL_DIR ...] [--limit N] [--json OUT] [--stream]
+                                  [--aligners ALIGNER_DIR ...]
 
 Prints one markdown row per model: WER for space-delimited languages and CER for Chinese (jiwer, on
 lower-cased text with punctuation removed), language-ID accuracy, and real-time factor. Each model
 decodes every utterance through the normal runtime (`Transcriber`), greedy, no forced language; with
 --stream, also through `Transcriber.stream` (default policy, audio fed in 0.1 s pieces), one more row each.
+With --aligners, a second table scores forced aligners against the manifest's exact word times
+(`benchmarks.alignment`: AAS and the share of boundaries within 20 / 50 ms).
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ import jiwer
 
 from qwen_asr_edge import Transcriber
 from training.train_asr import read_manifest
+
+from . import alignment
 
 
 def normalize(text: str) -> str:
@@ -85,11 +90,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--stream", action="store_true", help="also measure streaming transcription")
+    parser.add_argument("--aligners", type=Path, nargs="+", default=[], help="forced aligners to score too")
     args = parser.parse_args()
     rows = read_manifest(args.manifest)[:args.limit]
     results = [evaluate(m, rows, args.threads, streaming) for m in args.models
                for streaming in ((False, True) if args.stream else (False,))]
     print_table(results)
+    if args.aligners:
+        aligned = [alignment.evaluate(a, rows, args.threads) for a in args.aligners]
+        print()
+        alignment.print_table(aligned)
+        results += aligned
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -45,10 +45,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     rows = read_manifest(args.manifest)[:args.limit]
+    print_table([evaluate(model, rows, args.threads) for model in args.models])
+
+
+def print_table(results: list[dict]) -> None:
+    """One markdown row per result of `evaluate`."""
     print("| model | utterances | words | AAS ms | boundaries within 20 ms | within 50 ms | RTF |")
     print("|---|---|---|---|---|---|---|")
-    for model in args.models:
-        r = evaluate(model, rows, args.threads)
+    for r in results:
         print(f"| {r['model']} | {r['utterances']} | {r['words']} | {r['aas_ms']:.1f} | {r['within_20ms'] * 100:.1f} % "
               f"| {r['within_50ms'] * 100:.1f} % | {r['rtf']:.3f} |")
 
