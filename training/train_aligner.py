@@ -4,19 +4,20 @@
 
 DATA_DIR is the synthetic corpus of `training.synth` (manifests whose lines carry `words`: text, start, end
 in seconds, exact since every word was synthesized alone). The audio encoder and decoder start from the
-trained ASR checkpoint ASR_CKPT (same widths; the token table is kept frozen); a new head of `classify_num` classes (80 ms each) scores the
-two `<timestamp>` slots after every word, non-shifted as in the official model: the logits at a slot
-position itself give its class. The prompt is exactly the one the runtime builds (`Aligner.align_window`).
+trained ASR checkpoint ASR_CKPT (same widths; the token table is kept frozen); a new head of `classify_num`
+classes (80 ms each) scores the two `<timestamp>` slots after every word, non-shifted as in the official
+model: the logits at a slot position itself give its class. The prompt is exactly the one the runtime builds (`Aligner.align_window`).
 `--init` continues from an aligner checkpoint instead (head included), e.g. the bundled demo aligner turned
 back into one by `python -m training.from_model_dir`.
 
 Loss: cross-entropy over the slot classes, plus `--position-weight` x the same head's cross-entropy at every
-audio token against that token's own start time (training only; the runtime never reads those rows). The
-classes are absolute times, but nothing in the architecture tells a token where it is: the encoder's
-positions restart every 1 s chunk and RoPE is relative, and audio tokens come 13 per second while classes
-are 80 ms (12.5 per second). Without that dense signal the tiny model learned "later" only roughly: the
-first demo aligner's errors grew with time (22 ms mean below 0.5 s, 180 ms past 4.5 s; words placed about
-2.4 % late). Resumable from CKPT_DIR.run/state.pt; the result is an official-layout checkpoint (thinker
+audio token against that token's own start time, read after decoder layer `--position-layer` (training
+only; the runtime never reads those rows; an earlier layer's output is what the slots' later attention can
+copy). The classes are absolute times, but nothing in the architecture tells a token where it is: the
+encoder's positions restart every 1 s chunk and RoPE is relative, and audio tokens come 13 per second while
+classes are 80 ms (12.5 per second). Without that dense signal the tiny model learned "later" only
+roughly: the first demo aligner's errors grew with time (22 ms mean below 0.5 s, 180 ms past 4.5 s; words
+placed about 2.4 % late). Resumable from CKPT_DIR.run/state.pt; the result is an official-layout checkpoint (thinker
 model_type qwen3_forced_aligner) that `qwen-asr-edge export` converts.
 """
 from __future__ import annotations
@@ -93,18 +94,24 @@ def audio_token_classes(n_tokens: int) -> torch.Tensor:
     return torch.div(start_ms + SEGMENT_MS // 2, SEGMENT_MS, rounding_mode="floor")
 
 
-def forward(model: Qwen3ASR, tokens: PromptTokenizer, mels: list[torch.Tensor],
-            words: list[list[str]]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """One batched pass; per example the [2 * n_words, classes] slot logits and the [n_audio, hidden] last
-    hidden states of the audio tokens."""
+def forward(model: Qwen3ASR, tokens: PromptTokenizer, mels: list[torch.Tensor], words: list[list[str]],
+            position_layer: int = -1) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """One batched pass; per example the [2 * n_words, classes] slot logits and the [n_audio, hidden]
+    normed hidden states of the audio tokens after decoder layer `position_layer` (-1: the last)."""
     audio = encode_audio(model, mels)
     seqs = [prompt_ids(tokens, len(a), w) for a, w in zip(audio, words)]
     width = max(len(s) for s in seqs)
     ids = torch.tensor([s + [151643] * (width - len(s)) for s in seqs])
     x = model.model.embed_tokens(ids).masked_scatter((ids == tokens.audio_token_id)[..., None], torch.cat(audio))
-    hidden, _ = model.model(x, torch.arange(width).repeat(len(seqs), 1), empty_caches(model, len(seqs)))
+    captured = []
+    hook = model.model.layers[position_layer].register_forward_hook(lambda _, __, out: captured.append(out[0]))
+    try:
+        hidden, _ = model.model(x, torch.arange(width).repeat(len(seqs), 1), empty_caches(model, len(seqs)))
+    finally:
+        hook.remove()
+    at_layer = model.model.norm(captured[0])
     slots = [model.lm_head(hidden[i, ids[i] == TIMESTAMP_ID]) for i in range(len(seqs))]
-    return slots, [hidden[i, ids[i] == tokens.audio_token_id] for i in range(len(seqs))]
+    return slots, [at_layer[i, ids[i] == tokens.audio_token_id] for i in range(len(seqs))]
 
 
 @torch.no_grad()
@@ -132,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--position-weight", type=float, default=0.5,
                         help="weight of the audio tokens' own-time loss [0.5]")
+    parser.add_argument("--position-layer", type=int, default=-1,
+                        help="decoder layer whose output the own-time loss reads (-1: the last) [-1]")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-every", type=int, default=250)
     parser.add_argument("--eval-every", type=int, default=500)
@@ -187,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
             group["lr"] = lr_at(step, args.steps, args.lr, warmup=100)
         batch = next(stream)
         logits, audio = forward(model, tokens, [spec_augment(torch.from_numpy(e.mel.astype(np.float32)), rng)
-                                                for e in batch], [e.words for e in batch])
+                                                for e in batch], [e.words for e in batch], args.position_layer)
         loss = F.cross_entropy(torch.cat(logits), torch.tensor([c for e in batch for c in e.classes]))
         if args.position_weight:
             loss = loss + args.position_weight * F.cross_entropy(
