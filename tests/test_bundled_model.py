@@ -25,7 +25,7 @@ def test_bundled_model_transcribes_the_samples(capsys):
 
 def test_bundled_aligner_against_the_exact_word_times():
     """samples/words.json holds the synthesizer's exact word boundaries. The demo aligner is weak (AAS about
-    110 ms on the held-out set, README); this guards against regressions, e.g. a misplaced slot or offset
+    80 ms on the held-out set, README); this guards against regressions, e.g. a misplaced slot or offset
     would put words seconds away."""
     from qwen_asr_edge.aligner import Aligner
     truth = json.loads((REPO / "samples" / "words.json").read_text())
