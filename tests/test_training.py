@@ -122,10 +122,11 @@ def test_aligner_training_resumes_and_exports_like_the_torch_model(corpus, tmp_p
                                                      for i in range(len(words))]
 
     # --init continues from that aligner (head included, not re-initialized): one warm-up step moves no
-    # weight by more than the step size, while a fresh head would be unrelated to the trained one
+    # weight by more than the step size, while a fresh head would be unrelated to the trained one (the
+    # own-time loss read after an earlier layer, --position-layer, runs too)
     continued = tmp_path / "continued"
     train_aligner.main(["--data", str(corpus), "--init", str(out), "--out", str(continued), "--batch", "4",
-                        "--steps", "1", "--eval-every", "100", "--eval-count", "1"])
+                        "--steps", "1", "--eval-every", "100", "--eval-count", "1", "--position-layer", "1"])
     before = model.state_dict()
     after = Qwen3ASR(parse_config(json.loads((continued / "config.json").read_text())))
     after.load_state_dict(torch.load(continued.with_name("continued.run") / "state.pt", weights_only=True)["model"])
