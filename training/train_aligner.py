@@ -6,9 +6,9 @@ DATA_DIR is the synthetic corpus of `training.synth` (manifests whose lines carr
 in seconds, exact since every word was synthesized alone). The audio encoder and decoder start from the
 trained ASR checkpoint ASR_CKPT (same widths; the token table is kept frozen); a new head of `classify_num`
 classes (80 ms each) scores the two `<timestamp>` slots after every word, non-shifted as in the official
-model: the logits at a slot position itself give its class. The prompt is exactly the one the runtime builds (`Aligner.align_window`).
-`--init` continues from an aligner checkpoint instead (head included), e.g. the bundled demo aligner turned
-back into one by `python -m training.from_model_dir`.
+model: the logits at a slot position itself give its class. The prompt is exactly the one the runtime
+builds (`Aligner.align_window`). `--init` continues from an aligner checkpoint instead (head included),
+e.g. the bundled demo aligner turned back into one by `python -m training.from_model_dir`.
 
 Loss: cross-entropy over the slot classes, plus `--position-weight` x the same head's cross-entropy at every
 audio token against that token's own start time, read after decoder layer `--position-layer` (training
@@ -17,8 +17,10 @@ copy). The classes are absolute times, but nothing in the architecture tells a t
 encoder's positions restart every 1 s chunk and RoPE is relative, and audio tokens come 13 per second while
 classes are 80 ms (12.5 per second). Without that dense signal the tiny model learned "later" only
 roughly: the first demo aligner's errors grew with time (22 ms mean below 0.5 s, 180 ms past 4.5 s; words
-placed about 2.4 % late). Resumable from CKPT_DIR.run/state.pt; the result is an official-layout checkpoint (thinker
-model_type qwen3_forced_aligner) that `qwen-asr-edge export` converts.
+placed about 2.4 % late).
+
+Resumable from CKPT_DIR.run/state.pt; the result is an official-layout checkpoint (thinker model_type
+qwen3_forced_aligner) that `qwen-asr-edge export` converts.
 """
 from __future__ import annotations
 
