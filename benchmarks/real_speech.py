@@ -33,7 +33,9 @@ def download_sdist(target: Path) -> None:
     request = urllib.request.Request(INDEX, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         files = json.load(response)["files"]
-    url = next(f["url"] for f in files if f["filename"] == SDIST)
+    url = next((f["url"] for f in files if f["filename"] == SDIST), None)
+    if url is None:
+        raise SystemExit(f"error: {INDEX} no longer lists {SDIST}")
     with urllib.request.urlopen(url, timeout=120) as response:
         data = response.read()
     if hashlib.sha256(data).hexdigest() != SDIST_SHA256:
@@ -53,10 +55,7 @@ def fetch_arctic_recording(cache: Path = CACHE) -> Path:
     if not sdist.is_file():
         download_sdist(sdist)
     with tarfile.open(sdist) as archive:
-        member = archive.extractfile(MEMBER)
-        if member is None:
-            raise SystemExit(f"error: {sdist}: no {MEMBER}")
-        data = member.read()
+        data = archive.extractfile(MEMBER).read()  # the sha256 pin guarantees the member is there
     partial = wav.with_suffix(".part")
     partial.write_bytes(data)
     partial.replace(wav)
