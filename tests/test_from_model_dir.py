@@ -6,15 +6,14 @@ import json
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 
 from qwen_asr_edge.cli import main as cli
 from qwen_asr_edge.transcriber import bundled_model_dir
-from training.from_model_dir import import_model_dir
+from training.from_model_dir import graph_constants, import_model_dir
 
 
 def constants(path):
-    return {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    return graph_constants(onnx.load(str(path)))
 
 
 def test_bundled_aligner_round_trips_through_a_checkpoint(tmp_path):

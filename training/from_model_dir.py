@@ -4,12 +4,12 @@
 
 The bundled demo models ship as ONNX graphs only; this turns one back into an official-layout checkpoint
 (float32) so that training can continue from it (`train_aligner --init`, or fine-tuning on your data).
-Quantized weights come back dequantized: MatMulNBits blocks as (q - 2^(bits-1)) x scale, the int8 token
-table as (q - 128) x scale. Which graph constant is which parameter is found without relying on names: a
-model of the same config with distinct random values is exported to fp32 by this package's own exporter,
-and each of its constants is matched by value to the parameter it came from (as is or transposed); the
-graphs of MODEL_DIR have the same structure, so their constants of the same names carry the trained
-values. The config is the demo spec (`training.train_asr.DEMO_SPEC`, with the aligner head for aligners);
+Quantized weights come back dequantized: 8-bit MatMulNBits blocks and the int8 token table share one
+layout, (q - 128) x scale, read by the runtime's `EmbeddingTable`. Which graph constant is which parameter
+is found without relying on names: a model of the same config with distinct random values is exported to
+fp32 by this package's own exporter, and each of its constants is matched by value to the parameter it came
+from (as is or transposed); the graphs of MODEL_DIR have the same structure, so their constants of the same
+names carry the trained values. The config is the demo spec (`training.train_asr.DEMO_SPEC`, with the aligner head for aligners);
 other sizes are refused.
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ from qwen_asr_edge.export.config import parse_config
 from qwen_asr_edge.export.exporter import export_checkpoint
 from qwen_asr_edge.export.random_checkpoint import official_config, randomize, write_tokenizer
 from qwen_asr_edge.export.reference_model import Qwen3ASR
+from qwen_asr_edge.embedding import EmbeddingTable
 from qwen_asr_edge.model_dir import ModelDirError
 
 from .train_aligner import aligner_config
@@ -44,8 +45,8 @@ def demo_config(kind: str) -> dict:
     return aligner_config(config) if kind == "aligner" else config
 
 
-def graph_constants(path: Path) -> dict[str, np.ndarray]:
-    return {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+def graph_constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
 
 
 def matmul_nbits_node(model: onnx.ModelProto, weight: str) -> onnx.NodeProto:
@@ -55,7 +56,7 @@ def matmul_nbits_node(model: onnx.ModelProto, weight: str) -> onnx.NodeProto:
 def dequantized_constants(path: Path) -> dict[str, np.ndarray]:
     """The graph's constants, MatMulNBits weights dequantized back to [K, N] under their fp32 names."""
     model = onnx.load(str(path))
-    constants = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    constants = graph_constants(model)
     out = {}
     for name, value in constants.items():
         base = next((name[:-len(s)] for s in QUANTIZED_SUFFIXES if name.endswith(s)), None)
@@ -70,21 +71,10 @@ def dequantized_constants(path: Path) -> dict[str, np.ndarray]:
         bits, k, n = attrs["bits"], attrs["K"], attrs["N"]
         if bits != 8:
             raise ModelDirError(f"{path}: {node.name} is {bits}-bit; import an int8 or fp32 export")
-        scales = constants[node.input[2]].reshape(n, -1)
-        q = value.reshape(n, scales.shape[1], -1).astype(np.float32) - 2 ** (bits - 1)
-        out[base] = (q * scales[..., None]).reshape(n, -1)[:, :k].T.copy()
+        # 8-bit MatMulNBits weights are laid out as the int8 token table (runtime/embedding.py)
+        rows = EmbeddingTable(value.reshape(n, -1), constants[node.input[2]].reshape(n, -1))
+        out[base] = rows(np.arange(n))[:, :k].T.copy()
     return out
-
-
-def token_table(model_dir: Path, manifest: dict) -> np.ndarray:
-    embed = manifest["embed_tokens"]
-    table = np.load(model_dir / embed["file"], allow_pickle=False)
-    if "scales" not in embed:
-        return table.astype(np.float32)
-    scales = np.load(model_dir / embed["scales"], allow_pickle=False)
-    rows, cols = table.shape
-    q = table.astype(np.float32).reshape(rows, scales.shape[1], -1) - 128.0
-    return (q * scales[..., None]).reshape(rows, cols)
 
 
 def parameter_of_constant(reference: dict[str, np.ndarray], params: dict[str, torch.Tensor]) -> dict[str, tuple[str, bool]]:
@@ -122,14 +112,16 @@ def import_model_dir(model_dir: Path, out_dir: Path) -> Path:
         write_tokenizer(ckpt)
         export_checkpoint(ckpt, reference_dir, log=lambda msg: None)
         for graph in manifest["graphs"].values():
-            mapping = parameter_of_constant(graph_constants(reference_dir / graph["file"]), graph_params)
+            mapping = parameter_of_constant(graph_constants(onnx.load(str(reference_dir / graph["file"]))),
+                                            graph_params)
             values = dequantized_constants(model_dir / graph["file"])
             for cname, (pname, transposed) in mapping.items():
                 if cname not in values:
                     raise ModelDirError(f"{model_dir / graph['file']}: no constant {cname}; exported by another version?")
                 value = torch.from_numpy(np.array(values[cname].T if transposed else values[cname]))
                 trained[pname] = value.reshape(params[pname].shape)
-    trained["model.embed_tokens.weight"] = torch.from_numpy(token_table(model_dir, manifest))
+    table = EmbeddingTable.load(model_dir, manifest["embed_tokens"])
+    trained["model.embed_tokens.weight"] = torch.from_numpy(table(np.arange(table.shape[0])))
     missing = sorted(set(params) - set(trained))
     if missing:
         raise ModelDirError(f"{model_dir}: no graph constant found for {', '.join(missing)}")
