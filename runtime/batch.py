@@ -43,13 +43,14 @@ def output_path(output_dir: Path, item: BatchItem, extension: str) -> Path:
     return output_dir / item.output_stem.with_name(item.output_stem.name + "." + extension)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder: never a partial file."""
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write `data` (text as UTF-8, or bytes) to `path` through a temporary file in the same folder: never a
+    partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with (os.fdopen(handle, "w", encoding="utf-8") if isinstance(data, str) else os.fdopen(handle, "wb")) as out:
+            out.write(data)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
