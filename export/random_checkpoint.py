@@ -1,6 +1,6 @@
 """Write a random-weight Qwen3-ASR checkpoint in the official layout (no official package needed).
 
-    python -m qwen_asr_edge.export.random_checkpoint OUT_DIR --config tiny|tiny-aligner|full-0.6b|full-aligner-0.6b [--seed N]
+    python -m qwen_asr_edge.export.random_checkpoint OUT_DIR --config tiny|tiny-aligner|full-0.6b|full-1.7b|full-aligner-0.6b [--seed N]
 
 Used for the quick-start demo (until the trained demo model exists) and for full-size speed and export
 checks: speed does not depend on the weight values. Files: config.json (official `thinker_config`
@@ -46,6 +46,11 @@ CONFIGS = {
                                  output_dim=1024, downsample_hidden_size=480),
                       text=dict(hidden_size=1024, num_hidden_layers=28, num_attention_heads=16, num_key_value_heads=8,
                                 head_dim=128, intermediate_size=3072, mrope_section=[24, 20, 20])),
+    # Qwen3-ASR-1.7B: a 1024-wide audio encoder (24 layers) and the 2048-wide LLM (the benchmark's optional size).
+    "full-1.7b": dict(audio=dict(d_model=1024, encoder_layers=24, encoder_attention_heads=16, encoder_ffn_dim=4096,
+                                 output_dim=2048, downsample_hidden_size=480),
+                      text=dict(hidden_size=2048, num_hidden_layers=28, num_attention_heads=16, num_key_value_heads=8,
+                                head_dim=128, intermediate_size=6144, mrope_section=[24, 20, 20])),
     # Qwen3-ForcedAligner-0.6B: the 1.7B-size audio encoder, the 0.6B LLM, an untied 5000-class head (80 ms each).
     "full-aligner-0.6b": dict(audio=dict(d_model=1024, encoder_layers=24, encoder_attention_heads=16,
                                          encoder_ffn_dim=4096, output_dim=1024, downsample_hidden_size=480),

@@ -9,7 +9,9 @@ from safetensors.torch import load_file, save_file
 from qwen_asr_edge import ModelDirError, Transcriber
 from qwen_asr_edge.errors import InputError
 from qwen_asr_edge.export import export_checkpoint
-from qwen_asr_edge.export.random_checkpoint import write_random_checkpoint
+from qwen_asr_edge.export.config import parse_config
+from qwen_asr_edge.export.random_checkpoint import CONFIGS, official_config, write_random_checkpoint
+from qwen_asr_edge.export.reference_model import Qwen3ASR
 
 from .fixtures import synth_clip
 
@@ -59,3 +61,17 @@ def test_refusals(tmp_path, tiny_model):
     assert (precious / "notes.txt").read_text() == "keep me"
     with pytest.raises(InputError, match="choose one of"):
         export_checkpoint(ckpt, tmp_path / "z", quant="int2", **QUIET)
+
+
+@pytest.mark.parametrize("name, audio_m, llm_m", [("full-0.6b", 186.4, 596.0), ("full-1.7b", 317.5, 1720.6),
+                                                  ("full-aligner-0.6b", 316.4, 596.0)])
+def test_full_size_configs_have_the_released_parameter_counts(name, audio_m, llm_m):
+    """Parameter counts (millions) of the audio tower and of the LLM without its head, as counted from the
+    released shapes in ../shared/reference/qwen3-asr-model.md (the released aligner's table has 152064 rows,
+    596.2 M; the random one keeps the ASR model's 151936, which changes no timing). Built on the meta device:
+    no memory, no time."""
+    with torch.device("meta"):
+        model = Qwen3ASR(parse_config(official_config(CONFIGS[name])))
+    millions = {part: round(sum(p.numel() for p in getattr(model, part).parameters()) / 1e6, 1)
+                for part in ("audio_tower", "model")}
+    assert millions == {"audio_tower": audio_m, "model": llm_m}
