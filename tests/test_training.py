@@ -123,12 +123,35 @@ def test_aligner_training_resumes_and_exports_like_the_torch_model(corpus, tmp_p
 
     # --init continues from that aligner (head included, not re-initialized): one warm-up step moves no
     # weight by more than the step size, while a fresh head would be unrelated to the trained one (the
-    # own-time loss read after an earlier layer, --position-layer, runs too)
+    # own-time loss read after an earlier layer, --position-layer, and the perturbation run too)
     continued = tmp_path / "continued"
     train_aligner.main(["--data", str(corpus), "--init", str(out), "--out", str(continued), "--batch", "4",
-                        "--steps", "1", "--eval-every", "100", "--eval-count", "1", "--position-layer", "1"])
+                        "--steps", "1", "--eval-every", "100", "--eval-count", "1", "--position-layer", "1",
+                        "--tempo", "0.15", "--warp", "0.08"])
     before = model.state_dict()
     after = Qwen3ASR(parse_config(json.loads((continued / "config.json").read_text())))
     after.load_state_dict(torch.load(continued.with_name("continued.run") / "state.pt", weights_only=True)["model"])
     for name, value in after.state_dict().items():
         torch.testing.assert_close(value, before[name], atol=1e-4, rtol=0, msg=name)
+
+
+def test_perturbation_moves_features_and_word_times_together():
+    """perturb(): a bright frame at 1.00 s lands at r x 1.00 s, a bright mel bin k at about a x k (bilinear
+    resampling, half-pixel centres: output i reads input (i + 0.5) / r - 0.5), and the word times' classes
+    are round(r x t / 80 ms); without tempo and warp the log-mel and the random stream are untouched."""
+    from training.train_aligner import perturb
+
+    mel = torch.full((128, 300), -1.0)
+    mel[:, 100] = 1.0
+    mel[40, :] = 1.0
+    draws = random.Random(7)
+    r, a = draws.uniform(0.8, 1.2), draws.uniform(0.9, 1.1)
+    out, classes = perturb(mel, [1000.0, 1480.0], random.Random(7), tempo=0.2, warp=0.1)
+    assert out.shape == (128, round(300 * r))
+    assert abs(int(out[100].argmax()) - (100.5 * r - 0.5)) <= 1
+    assert abs(int(out[:, 10].argmax()) - (40.5 * a - 0.5)) <= 1
+    assert classes == [round(1000.0 * r / 80), round(1480.0 * r / 80)]
+
+    rng = random.Random(7)
+    same, classes = perturb(mel, [1000.0, 1480.0], rng, tempo=0.0, warp=0.0)
+    assert same is mel and classes == [12, 18] and rng.random() == random.Random(7).random()
