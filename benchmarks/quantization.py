@@ -110,12 +110,24 @@ def measure(model_dir: Path, tokens: int, seconds: float, threads: int) -> dict:
             "decode_ms_per_token": decode * 1e3, "peak_rss_mb": peak_rss_mb()}
 
 
+def _status_mb(field: str) -> float | None:
+    """A memory field of /proc/self/status in MiB, or None where there is none."""
+    status = Path("/proc/self/status")
+    for line in status.read_text().splitlines() if status.is_file() else ():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set (VmHWM; ru_maxrss would include the parent's peak from before exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
+
+
+def resident_mb() -> float | None:
+    """This process's resident set now (VmRSS), or None off Linux."""
+    return _status_mb("VmRSS")
 
 
 def _measure_in_subprocess(model_dir: Path, args: argparse.Namespace) -> dict:
