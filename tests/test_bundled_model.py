@@ -24,9 +24,9 @@ def test_bundled_model_transcribes_the_samples(capsys):
 
 
 def test_bundled_aligner_against_the_exact_word_times():
-    """samples/words.json holds the synthesizer's exact word boundaries. The demo aligner is weak (AAS about
-    80 ms on the held-out set, README); this guards against regressions, e.g. a misplaced slot or offset
-    would put words seconds away."""
+    """samples/words.json holds the synthesizer's exact word boundaries. The demo aligner's AAS is 57 ms on
+    the held-out set (README) and 73 / 59 ms on these two clips (the one before it: 75 / 81 ms); this guards
+    against regressions, e.g. a misplaced slot or offset would put words seconds away."""
     from qwen_asr_edge.aligner import Aligner
     truth = json.loads((REPO / "samples" / "words.json").read_text())
     aligner = Aligner(bundled_model_dir("aligner"))
@@ -34,7 +34,7 @@ def test_bundled_aligner_against_the_exact_word_times():
         words = aligner.align(str(REPO / "samples" / name), record["text"], record["language"])
         assert [w.text for w in words] == [t["text"] for t in record["words"]]
         errors = [abs(w.start - t["start"]) + abs(w.end - t["end"]) for w, t in zip(words, record["words"])]
-        assert sum(errors) / (2 * len(errors)) <= 0.16, name
+        assert sum(errors) / (2 * len(errors)) <= 0.10, name
         assert all(a.end <= b.start + 1e-9 for a, b in zip(words, words[1:]))
 
 
