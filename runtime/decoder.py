@@ -4,6 +4,10 @@ The graph takes `inputs_embeds` [B, S, H] and `position_ids` [B, S], a shared pr
 (prefix.i.key/value [1, kv, P0, hd], e.g. the audio prompt, computed once) and a per-hypothesis cache
 (past.i.key/value [B, kv, P1, hd]); it returns the last position's logits [B, V] and present.i.key/value
 = past ++ new [B, kv, P1 + S, hd]. Positions are explicit, so any prefix can be reused as is.
+
+Long inputs run as several graph calls of at most PREFILL_CHUNK new tokens, each extending `past`: the same
+causal attention, without the [S, P0 + P1 + S] score matrices of one call. 0.6B int4, a 795-token prompt
+(60 s of audio in one window): prefill 6.6 -> 5.6 s, peak RSS 1277 -> 1223 MiB on this 2-core machine.
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import numpy as np
 import onnxruntime as ort
 
 from .embedding import EmbeddingTable
+
+PREFILL_CHUNK = 256  # new tokens per graph call; 128-400 measured alike, one 795-token call 18 % slower
 
 
 @dataclass(frozen=True)
@@ -32,13 +38,20 @@ class Decoder:
         self.session = session
         self.embed = embed  # token ids [...] -> float32 embeddings [..., H]
         self.num_layers, self.kv_heads, self.head_dim = num_layers, kv_heads, head_dim
+        self.chunk = PREFILL_CHUNK
 
     def empty_cache(self, batch: int = 1) -> KVCache:
         empty = np.zeros((batch, self.kv_heads, 0, self.head_dim), dtype=np.float32)
         return KVCache((empty,) * self.num_layers, (empty,) * self.num_layers)
 
     def run(self, embeds: np.ndarray, positions: np.ndarray, prefix: KVCache, past: KVCache) -> tuple[np.ndarray, KVCache]:
-        """One graph call: (last-position logits [B, V], present cache [B, kv, P1 + S, hd])."""
+        """(last-position logits [B, V], present cache [B, kv, P1 + S, hd]), in calls of at most `chunk` tokens."""
+        while embeds.shape[1] > self.chunk:
+            _, past = self._call(embeds[:, :self.chunk], positions[:, :self.chunk], prefix, past)
+            embeds, positions = embeds[:, self.chunk:], positions[:, self.chunk:]
+        return self._call(embeds, positions, prefix, past)
+
+    def _call(self, embeds: np.ndarray, positions: np.ndarray, prefix: KVCache, past: KVCache) -> tuple[np.ndarray, KVCache]:
         feeds = {"inputs_embeds": np.ascontiguousarray(embeds, dtype=np.float32),
                  "position_ids": np.ascontiguousarray(positions, dtype=np.int64)}
         for i in range(self.num_layers):
