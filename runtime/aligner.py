@@ -16,9 +16,10 @@ from .embedding import EmbeddingTable
 from .encoder import AudioEncoder
 from .errors import InputError
 from .features import SAMPLE_RATE, log_mel_spectrogram
+from .loading import load_parts
 from .model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, open_model_dir
-from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
-from .sessions import make_session, usable_provider
+from .prompt import SUPPORTED_LANGUAGES, normalize_language
+from .sessions import usable_provider
 from .words import split_words
 
 TIMESTAMP = "<timestamp>"
@@ -78,12 +79,11 @@ class Aligner:
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="aligner")
         m = self.model_dir.model
         provider = usable_provider(provider, static_graphs=False)  # the aligner has no static export yet
-        session = lambda name: make_session(self.model_dir.graph(name, ort_format), threads, provider)
-        self.encoder = AudioEncoder(session(ENCODER_CONV), session(ENCODER_TRANSFORMER), m["window_chunks"])
+        sessions, self.tokenizer = load_parts(self.model_dir, (ENCODER_CONV, ENCODER_TRANSFORMER, DECODER), threads,
+                                              provider, ort_format)
+        self.encoder = AudioEncoder(sessions[ENCODER_CONV], sessions[ENCODER_TRANSFORMER], m["window_chunks"])
         self.embed = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
-        self.session = session(DECODER)
-        self.tokenizer = PromptTokenizer.from_file(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]),
-                                                   m["audio_token_id"])
+        self.session = sessions[DECODER]
         self.timestamp_id = m["timestamp_token_id"]
         self.segment_ms = float(m["timestamp_segment_time"])
         self.languages = tuple(m.get("support_languages") or ())

@@ -24,10 +24,11 @@ from .embedding import EmbeddingTable
 from .encoder import AudioEncoder, StaticAudioEncoder
 from .errors import InputError
 from .features import SAMPLE_RATE, log_mel_spectrogram
+from .loading import load_parts
 from .model_dir import DECODER, DECODER_PREFILL, ENCODER_CONV, ENCODER_TRANSFORMER, ModelDir, open_model_dir
 from .postprocess import merge_languages, parse_asr_output
-from .prompt import SUPPORTED_LANGUAGES, PromptTokenizer, normalize_language
-from .sessions import make_session, usable_provider
+from .prompt import SUPPORTED_LANGUAGES, normalize_language
+from .sessions import usable_provider
 from .static_decoder import StaticDecoder
 from .streaming import ChunkResult, Stream, StreamOptions
 from .vad import make_detector
@@ -93,17 +94,17 @@ class Transcriber:
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
         m, static = self.model_dir.model, self.model_dir.static
         self.provider = usable_provider(provider, static is not None)
-        session = lambda name: make_session(self.model_dir.graph(name, ort_format), threads, self.provider)
+        graphs = (ENCODER_CONV, ENCODER_TRANSFORMER, DECODER) + (() if static is None else (DECODER_PREFILL,))
+        sessions, self.tokenizer = load_parts(self.model_dir, graphs, threads, self.provider, ort_format)
         table = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
         layout = (m["num_layers"], m["num_kv_heads"], m["head_dim"])
         if static is None:
-            self.encoder = AudioEncoder(session(ENCODER_CONV), session(ENCODER_TRANSFORMER), m["window_chunks"])
-            self.decoder = Decoder(session(DECODER), table, *layout)
+            self.encoder = AudioEncoder(sessions[ENCODER_CONV], sessions[ENCODER_TRANSFORMER], m["window_chunks"])
+            self.decoder = Decoder(sessions[DECODER], table, *layout)
         else:
-            self.encoder = StaticAudioEncoder(session(ENCODER_CONV), session(ENCODER_TRANSFORMER), m["window_chunks"],
+            self.encoder = StaticAudioEncoder(sessions[ENCODER_CONV], sessions[ENCODER_TRANSFORMER], m["window_chunks"],
                                               static["mask_bias"])
-            self.decoder = StaticDecoder(session(DECODER), session(DECODER_PREFILL), table, *layout, static)
-        self.tokenizer = PromptTokenizer.from_file(self.model_dir.file(self.model_dir.manifest["tokenizer"]["file"]), m["audio_token_id"])
+            self.decoder = StaticDecoder(sessions[DECODER], sessions[DECODER_PREFILL], table, *layout, static)
         self.eos_ids = tuple(m["eos_token_ids"])
         self.languages = tuple(m.get("support_languages") or SUPPORTED_LANGUAGES)
         self.max_new_tokens = max_new_tokens
