@@ -88,13 +88,17 @@ class Aligner:
         self.segment_ms = float(m["timestamp_segment_time"])
         self.languages = tuple(m.get("support_languages") or ())
 
+    def prompt_ids(self, n_audio_tokens: int, words: list[str]) -> np.ndarray:
+        """<|audio_start|>, the audio tokens, <|audio_end|>, then every word followed by two <timestamp> slots."""
+        text = "<|audio_start|><|audio_pad|><|audio_end|>" + "".join(w + TIMESTAMP * 2 for w in words)
+        return self.tokenizer.ids_with_audio(text, n_audio_tokens)
+
     def align_window(self, audio: np.ndarray, words: list[str]) -> list[Word]:
         """Times of `words` in one window of 16 kHz audio (at most MAX_ALIGN_SECONDS)."""
         if not words:
             return []
         embeds = self.encoder(log_mel_spectrogram(audio))
-        text = "<|audio_start|><|audio_pad|><|audio_end|>" + "".join(w + TIMESTAMP * 2 for w in words)
-        ids = self.tokenizer.ids_with_audio(text, len(embeds))
+        ids = self.prompt_ids(len(embeds), words)
         prompt = self.embed(ids)
         prompt[ids == self.tokenizer.audio_token_id] = embeds
         slots = np.flatnonzero(ids == self.timestamp_id)
