@@ -17,8 +17,10 @@ ours (fp32 / int8 / int4 exports) and the official PyTorch package (its own virt
 Figures per engine: encoder time per audio second, prefill, time to first token (audio in memory to the first
 token's logits), decode ms per token (a fixed number of tokens: random weights stop anywhere, so EOS is
 suppressed), end to end at `--tokens-per-second` generated tokens per audio second, cold start (a new process
-transcribing 1 s, best of 2), peak RSS, size on disk; the aligner on 60 s; the decode bound (decode time over
-weight bytes read per token / measured bandwidth); and the streaming figures of `benchmarks.streaming`.
+transcribing 1 s, best of 2), peak RSS, size on disk; the aligner on 60 s (int4, int8, fp32); the decode bound
+(decode time over weight bytes read per token / measured bandwidth); the compute floor of time to first token,
+end to end and the aligner (their FLOPs over this machine's measured matrix-product speed, benchmarks/flops.py),
+set against each target; and the streaming figures of `benchmarks.streaming`.
 Writes the markdown to --out (BENCHMARKS.md at the top of the repository) and all figures to the same path
 with a .json suffix, and prints the markdown.
 """
