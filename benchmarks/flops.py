@@ -29,6 +29,11 @@ def _conv_out(size: int) -> int:
     return (size - 1) // 2 + 1  # kernel 3, stride 2, padding 1
 
 
+def audio_tokens(seconds: float) -> int:
+    """Encoder output length for `seconds` of audio."""
+    return tokens_for_frames(round(seconds * FRAMES_PER_SECOND))
+
+
 def encoder_flops(audio, seconds: float) -> float:
     """Conv stem and audio transformer on `seconds` of audio (`audio`: export.config.AudioConfig)."""
     frames = round(seconds * FRAMES_PER_SECOND)
@@ -38,7 +43,7 @@ def encoder_flops(audio, seconds: float) -> float:
     f2, t2 = _conv_out(f1), _conv_out(t1)
     f3, t3 = _conv_out(f2), _conv_out(t2)
     per_chunk = 2 * 9 * (c * f1 * t1 + c * c * f2 * t2 + c * c * f3 * t3) + 2 * c * f3 * d * t3
-    tokens = tokens_for_frames(frames)
+    tokens = audio_tokens(seconds)
     window = CHUNK_TOKENS * (audio.n_window_infer // CHUNK_FRAMES)
     full, rest = divmod(tokens, window)
     per_layer = tokens * 2 * (4 * d * d + 2 * d * audio.encoder_ffn_dim) + 4 * d * (full * window ** 2 + rest ** 2)

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .flops import FRAMES_PER_SECOND, decoder_flops, encoder_flops, gemm_gflops
+from .flops import audio_tokens, decoder_flops, encoder_flops, gemm_gflops
 from .quantization import REPO, _ort_version, build_models, part_sizes, peak_rss_mb, random_checkpoint
 
 OURS = ("int4", "int8", "fp32")
@@ -178,7 +178,6 @@ def measure_asr(model_dir: Path, clips: list[Path], tokens: int, tokens_per_seco
 
 def measure_align(model_dir: Path, clip: Path, text: str, threads: int) -> dict:
     from qwen_asr_edge.aligner import Aligner
-    from qwen_asr_edge.encoder import tokens_for_frames
     from qwen_asr_edge.words import split_words
     started = time.perf_counter()
     aligner = Aligner(model_dir, threads=threads)
@@ -188,8 +187,7 @@ def measure_align(model_dir: Path, clip: Path, text: str, threads: int) -> dict:
         started = time.perf_counter()
         words = len(aligner.align(clip, text, "English"))
         times.append(time.perf_counter() - started)
-    frames = sf.info(str(clip)).frames * 100 // 16000
-    prompt = aligner.prompt_ids(tokens_for_frames(frames), split_words(text, "English"))
+    prompt = aligner.prompt_ids(audio_tokens(sf.info(str(clip)).duration), split_words(text, "English"))
     return {"load_s": load, "align_s": min(times), "words": words, "prompt_tokens": len(prompt), "peak_rss_mb": peak_rss_mb()}
 
 
@@ -232,29 +230,30 @@ def compute_floor(r: dict, args: argparse.Namespace) -> dict:
     """Seconds no engine can beat on this machine's matrix products (benchmarks/flops.py), per figure:
     ttft (encoder + one prefill of the whole clip), our end to end (windows of at most 30 s, each encoded and
     prefilled, plus the generated tokens at the decode bandwidth bound of int4) and the aligner's pass."""
-    from qwen_asr_edge.encoder import tokens_for_frames
     from qwen_asr_edge.export.config import load_config
 
     gflops = r["gemm_gflops"]["best"] * 1e9
     asr, aligner = load_config(random_checkpoint(args.config)), load_config(random_checkpoint(args.aligner_config))
     text = asr.text
-    int4 = r["ours"].get("int4") or next(iter(r["ours"].values()))
-    floor: dict = {"ttft_s": {}, "e2e_s": {}}
+    asr_engine = "int4" if "int4" in r["ours"] else next(iter(r["ours"]))
+    int4 = r["ours"][asr_engine]
+    floor: dict = {"asr_engine": asr_engine, "ttft_s": {}, "e2e_s": {}}
     for seconds, c in int4["clips"].items():
         sec = float(seconds)
         work = encoder_flops(asr.audio, sec) + decoder_flops(text, c["prompt_tokens"], 1, text.vocab_size)
         floor["ttft_s"][seconds] = work / gflops
         windows = int(np.ceil(sec / 30.0))
-        template = c["prompt_tokens"] - tokens_for_frames(round(sec * FRAMES_PER_SECOND))
-        window_tokens = template + tokens_for_frames(round(sec / windows * FRAMES_PER_SECOND))
+        template = c["prompt_tokens"] - audio_tokens(sec)
+        window_tokens = template + audio_tokens(sec / windows)
         work = windows * (encoder_flops(asr.audio, sec / windows) + decoder_flops(text, window_tokens, 1, text.vocab_size))
         floor["e2e_s"][seconds] = work / gflops + c["e2e_tokens"] * int4["bound_ms_per_token"] / 1e3
     a = r.get("aligner", {}).get("engines", {})
-    ours_aligner = next((v for name, v in a.items() if name.startswith("ours")), None)
-    if ours_aligner:
+    aligner_engine = next((name for name in a if name.startswith("ours")), None)
+    if aligner_engine:
+        v = a[aligner_engine]
         work = (encoder_flops(aligner.audio, ALIGN_SECONDS)
-                + decoder_flops(aligner.text, ours_aligner["prompt_tokens"], 2 * ours_aligner["words"], aligner.classify_num))
-        floor["align_s"] = work / gflops
+                + decoder_flops(aligner.text, v["prompt_tokens"], 2 * v["words"], aligner.classify_num))
+        floor["aligner_engine"], floor["align_s"] = aligner_engine, work / gflops
     return floor
 
 
@@ -328,16 +327,16 @@ def report(r: dict, args: argparse.Namespace) -> str:
 def floor_section(r: dict) -> list[str]:
     """The compute floor against ours (int4) and against each target (the official time / the issue's ratio)."""
     g, floor = r["gemm_gflops"], r["floor"]
-    int4 = r["ours"].get("int4") or next(iter(r["ours"].values()))
+    int4 = r["ours"][floor["asr_engine"]]
     off = r.get("official", {}).get("float32", {}).get("clips", {})
     aligners = r.get("aligner", {}).get("engines", {})
-    ours_aligner = next((name for name in aligners if name.startswith("ours")), None)
+    ours_aligner = floor.get("aligner_engine")
     rows = [(f"ttft {seconds} s", floor["ttft_s"][seconds], int4["clips"][seconds]["ttft_s"],
              off.get(seconds, {}).get("ttft_s"), TARGETS["ttft"]) for seconds in ("10", "60") if seconds in floor["ttft_s"]]
     if "60" in floor["e2e_s"]:
         rows.append(("end to end 60 s", floor["e2e_s"]["60"], int4["clips"]["60"]["e2e_s"], off.get("60", {}).get("e2e_s"),
                      TARGETS["e2e"]))
-    if "align_s" in floor and ours_aligner:
+    if ours_aligner:
         rows.append((f"aligner {ALIGN_SECONDS} s ({ours_aligner})", floor["align_s"], aligners[ours_aligner]["align_s"],
                      aligners.get("official float32", {}).get("align_s"), TARGETS["align"]))
     lines = ["", "## The compute floor (`benchmarks/flops.py`)", "",
