@@ -143,3 +143,73 @@ def test_qdq_is_calibrated_on_real_inputs_and_tracks_fp32(tiny_model, tmp_path):
         row = compare_file(fp32, quant, str(write_clip(tmp_path / f"test{i}.wav", seconds, seed=40 + i)))
         assert 0 < row["encoder_transformer_rel_err"] < 0.05
         assert 0 < row["prefill_logits_rel_err"] < 0.05
+
+
+def _matmul_graph(weights: dict[str, np.ndarray], pairs: list[tuple[str, str, str]], k: int) -> onnx.ModelProto:
+    """x [2, S, k] -> MatMul nodes (input, weight, output) with constant weights, every output a graph output."""
+    from onnx import TensorProto, helper, numpy_helper
+    nodes = [helper.make_node("MatMul", [x, w], [y], name=f"mm_{y}") for x, w, y in pairs]
+    nodes.insert(0, helper.make_node("Relu", ["x"], ["h"], name="relu"))
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, "S", k])],
+                              [helper.make_tensor_value_info(y, TensorProto.FLOAT, None) for _, _, y in pairs],
+                              [numpy_helper.from_array(w, name) for name, w in weights.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def _w8a8_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """quantize/dynamic.py's formula in numpy, the integer product in int64."""
+    s_x = np.maximum(np.abs(x).max(-1, keepdims=True), np.float32(1e-30)) * np.float32(1 / 127)
+    q_x = np.rint(x / s_x).astype(np.int64)
+    s_w = (np.abs(w).max(0) / 63).astype(np.float32)
+    s_w[s_w == 0] = 1
+    q_w = np.rint(w / s_w).astype(np.int64)
+    return (q_x @ q_w).astype(np.float32) * s_x * s_w
+
+
+def test_w8a8_matmuls_compute_the_integer_formula_exactly():
+    """Per-token activations and 7-bit per-column weights through MatMulIntegerToFloat equal the formula computed
+    in int64 (so no u8 x s8 pair sum saturates), also at the extremes: rows whose every value quantizes to +-127
+    against columns of +-63, an all-zero row, an outlier channel. Two MatMuls reading one input share its
+    quantization; the float weights are gone."""
+    from qwen_asr_edge.quantize.dynamic import quantize_matmuls_w8a8
+    rng = np.random.default_rng(3)
+    k = 256
+    weights = {"wa": rng.standard_normal((k, 96)).astype(np.float32),
+               "wb": np.sign(rng.standard_normal((k, 40))).astype(np.float32) * 0.5,  # every entry quantizes to +-63
+               "wc": rng.standard_normal((k, 24)).astype(np.float32) * 0.01}
+    weights["wa"][:, 5] = 0.0  # a zero column
+    model = _matmul_graph(weights, [("x", "wa", "ya"), ("x", "wb", "yb"), ("h", "wc", "yc")], k)
+    quantized = quantize_matmuls_w8a8(model)
+    ops = [n.op_type for n in quantized.graph.node]
+    assert ops.count("MatMulIntegerToFloat") == 3 and "MatMul" not in ops and ops.count("Abs") == 2
+    assert not {"wa", "wb", "wc"} & {t.name for t in quantized.graph.initializer}
+    x = rng.standard_normal((2, 7, k)).astype(np.float32)
+    x[0, 0] = np.where(rng.random(k) < 0.5, 3.0, -3.0)  # q_x = +-127 everywhere: the largest pair sums
+    x[0, 1] = np.abs(x[0, 0])
+    x[0, 2] = 0.0
+    x[1, 3, 17] = 80.0  # an outlier channel
+    session = ort.InferenceSession(quantized.SerializeToString(), providers=["CPUExecutionProvider"])
+    outputs = dict(zip(("ya", "yb", "yc"), session.run(None, {"x": x})))
+    for name, inp in (("ya", x), ("yb", x), ("yc", np.maximum(x, 0))):
+        expected = _w8a8_reference(inp, weights["w" + name[1]])
+        np.testing.assert_allclose(outputs[name], expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+    assert not outputs["ya"][0, 2].any() and np.isfinite(outputs["ya"]).all()
+
+
+def test_w8a8_preset_transcribes_close_to_fp32(tiny_model, tmp_path):
+    """The w8a8 preset: encoder and decoder MatMuls in W8A8, the head on the shared int8 table; each graph's
+    error against fp32 is small but not zero, the conv stem (kept fp32) exact."""
+    recipe = make_recipe("w8a8")
+    assert str(recipe["decoder"]) == "w8a8" and recipe["decoder"].dynamic and not make_recipe("int8")["decoder"].dynamic
+    with pytest.raises(InputError):
+        make_recipe("w8a8", "embed=w8a8")
+    w8a8 = quantize_model_dir(tiny_model, tmp_path / "w8a8", "w8a8", **QUIET)
+    decoder = onnx.load(str(w8a8 / "decoder.onnx"), load_external_data=False)
+    ops = {n.op_type for n in decoder.graph.node}
+    assert "MatMulIntegerToFloat" in ops and "MatMulNBits" in ops  # the layers, and the int8 head
+    fp32, quant = Transcriber(tiny_model), Transcriber(w8a8)
+    for i, seconds in enumerate((2.2, 9.5)):
+        row = compare_file(fp32, quant, str(write_clip(tmp_path / f"test{i}.wav", seconds, seed=60 + i)))
+        assert row["encoder_conv_rel_err"] == 0.0
+        assert 0 < row["encoder_transformer_rel_err"] < 0.05
+        assert 0 < row["prefill_logits_rel_err"] < 0.1

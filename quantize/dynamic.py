@@ -1,0 +1,105 @@
+"""W8A8: MatMuls on int8 weights and int8 activations quantized per token at run time.
+
+For y = x W with a constant W [K, N] and x [..., K]:
+    s_x = max(max_k |x_k|, 1e-30) / 127                 one scale per token (row of x)
+    q_x = round(x / s_x) + 128                          uint8, zero point 128 (symmetric)
+    s_w[n] = max_k |W[k, n]| / 63                       one scale per output column
+    q_w = round(W / s_w)                                int8 in [-63, 63]
+    y = ((q_x - 128) @ q_w) * s_x * s_w                 MatMulIntegerToFloat (com.microsoft)
+The integer product is exact on every CPU: x86 CPUs without VNNI multiply u8 x s8 pairs into saturating 16-bit
+sums (vpmaddubsw), and 255 * 63 * 2 < 32767 keeps every pair exact (with 127 as the weight limit some sums
+saturate, measured: errors of up to 17765 in the int32 result). That costs the weights one bit.
+
+The point is speed where the work is compute-bound (encoder, prefill, the aligner's pass): ONNX Runtime's
+u8s8 GEMM is about twice its float32 GEMM on AVX2. The cost is accuracy: activations get 8 bits per token,
+where MatMulNBits at accuracy level 4 quantizes them per block of 32-64 channels, and weights 7 bits per
+column. MatMuls reading the same activation share one quantization of it (q/k/v, gate/up).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+MS_DOMAIN = "com.microsoft"
+WEIGHT_LIMIT = 63  # 7 bits: no saturation in the u8 x s8 pair sums of AVX2 (see the module docstring)
+ACTIVATION_LIMIT = 127
+ZERO_POINT = 128
+
+
+def quantize_weight(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(q_w int8 [K, N] in [-63, 63], s_w float32 [N]) with W ~= q_w * s_w."""
+    scales = np.abs(weight).max(axis=0) / WEIGHT_LIMIT
+    scales[scales == 0] = 1.0
+    q = np.clip(np.rint(weight / scales), -WEIGHT_LIMIT, WEIGHT_LIMIT).astype(np.int8)
+    return q, scales.astype(np.float32)
+
+
+def _constants(graph: onnx.GraphProto, prefix: str) -> dict[str, str]:
+    """The scalars the activation quantization needs, added once per graph."""
+    values = {"tiny": np.array(1e-30, np.float32), "limit": np.array(1.0 / ACTIVATION_LIMIT, np.float32),
+              "offset": np.array(float(ZERO_POINT), np.float32), "zero_point": np.array(ZERO_POINT, np.uint8),
+              "last_axis": np.array([-1], np.int64)}
+    names = {}
+    for key, value in values.items():
+        names[key] = f"{prefix}{key}"
+        graph.initializer.append(numpy_helper.from_array(value, names[key]))
+    return names
+
+
+def _activation_nodes(x: str, c: dict[str, str]) -> tuple[list[onnx.NodeProto], str, str]:
+    """Nodes computing (q_x uint8, s_x [..., 1]) from activation `x`."""
+    p = f"{x}/w8a8/"
+    nodes = [
+        helper.make_node("Abs", [x], [p + "abs"], name=p + "Abs"),
+        helper.make_node("ReduceMax", [p + "abs", c["last_axis"]], [p + "amax"], name=p + "ReduceMax", keepdims=1),
+        helper.make_node("Max", [p + "amax", c["tiny"]], [p + "amax_floor"], name=p + "Max"),
+        helper.make_node("Mul", [p + "amax_floor", c["limit"]], [p + "scale"], name=p + "Scale"),
+        helper.make_node("Div", [x, p + "scale"], [p + "scaled"], name=p + "Div"),
+        helper.make_node("Round", [p + "scaled"], [p + "rounded"], name=p + "Round"),
+        helper.make_node("Add", [p + "rounded", c["offset"]], [p + "shifted"], name=p + "Add"),
+        helper.make_node("Cast", [p + "shifted"], [p + "q"], name=p + "Cast", to=TensorProto.UINT8),
+    ]
+    return nodes, p + "q", p + "scale"
+
+
+def quantize_matmuls_w8a8(model: onnx.ModelProto, exclude: Sequence[str] = (),
+                          include: Sequence[str] | None = None) -> onnx.ModelProto:
+    """Every MatMul with a constant 2-D weight (or only those named in `include`, none named in `exclude`) ->
+    per-token activation quantization + MatMulIntegerToFloat, in place; returns `model`."""
+    graph = model.graph
+    weights = {t.name: t for t in graph.initializer}
+    chosen = [n for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights
+              and len(weights[n.input[1]].dims) == 2 and n.name not in exclude
+              and (include is None or n.name in include)]
+    if not chosen:
+        return model
+    chosen_ids = {id(n) for n in chosen}
+    constants = _constants(graph, "w8a8/")
+    quantized: dict[str, tuple[str, str]] = {}
+    nodes: list[onnx.NodeProto] = []
+    for node in graph.node:
+        if id(node) not in chosen_ids:
+            nodes.append(node)
+            continue
+        x, w = node.input
+        if x not in quantized:
+            activation_nodes, q_x, s_x = _activation_nodes(x, constants)
+            nodes += activation_nodes
+            quantized[x] = (q_x, s_x)
+        q_x, s_x = quantized[x]
+        q_w, s_w = quantize_weight(numpy_helper.to_array(weights[w]).astype(np.float32))
+        graph.initializer.extend([numpy_helper.from_array(q_w, w + "/q8"), numpy_helper.from_array(s_w, w + "/scale")])
+        nodes.append(helper.make_node("MatMulIntegerToFloat", [q_x, w + "/q8", s_x, w + "/scale", constants["zero_point"]],
+                                      list(node.output), name=node.name or node.output[0], domain=MS_DOMAIN))
+    still_read = {name for n in nodes for name in n.input}
+    kept = [t for t in graph.initializer if t.name in still_read]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    if not any(o.domain == MS_DOMAIN for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
+    return model
