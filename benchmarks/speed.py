@@ -11,13 +11,13 @@ Full-size random-weight checkpoints in the official layout (the 0.6B ASR config 
 config; speed does not depend on the weight values) are built and exported once, cached under
 ~/.cache/qwen-asr-edge/bench. In the same run and on the same audio (the bundled English sample repeated to
 1, 10, 60 and 300 s), each engine runs in a fresh process (so peak RSS is its own) with the same thread count:
-ours (fp32 / int8 / int4 exports) and the official PyTorch package (its own virtualenv; fp32 on 10 s and
+ours (fp32 / int8 / int4 / w8a8 exports) and the official PyTorch package (its own virtualenv; fp32 on 10 s and
 60 s, bf16 on 10 s only: CPUs without bf16 instructions emulate it slowly).
 
 Figures per engine: encoder time per audio second, prefill, time to first token (audio in memory to the first
 token's logits), decode ms per token (a fixed number of tokens: random weights stop anywhere, so EOS is
 suppressed), end to end at `--tokens-per-second` generated tokens per audio second, cold start (a new process
-transcribing 1 s, best of 2), peak RSS, size on disk; the aligner on 60 s (int4, int8, fp32); the decode bound
+transcribing 1 s, best of 2), peak RSS, size on disk; the aligner on 60 s (each of ours); the decode bound
 (decode time over weight bytes read per token / measured bandwidth); the compute floor of time to first token,
 end to end and the aligner (their FLOPs over this machine's measured matrix-product speed, benchmarks/flops.py),
 set against each target; and the streaming figures of `benchmarks.streaming`.
@@ -43,7 +43,10 @@ import soundfile as sf
 from .flops import audio_tokens, decoder_flops, encoder_flops, gemm_gflops
 from .quantization import REPO, _ort_version, build_models, part_sizes, peak_rss_mb, random_checkpoint
 
-OURS = ("int4", "int8", "fp32")
+OURS = ("int4", "w8a8", "int8", "fp32")
+FLOOR_ENGINES = ("int4", "w8a8")  # set against the compute floor: the smallest, and the fastest on compute
+GEMM_NAMES = {"fp32": "float32 MatMul", "int4": "int4 MatMulNBits with int8 compute",
+              "w8a8": "w8a8 (per-token int8 activations, MatMulIntegerToFloat)"}
 SECONDS = (1, 10, 60, 300)
 OFFICIAL_SECONDS = {"float32": (10, 60), "bfloat16": (10,)}
 ALIGN_SECONDS = 60
@@ -227,18 +230,20 @@ def cold_start(command: list[str], rounds: int = 2) -> float:
 # --- the compute floor --------------------------------------------------------------------------------------
 
 def compute_floor(r: dict, args: argparse.Namespace) -> dict:
-    """Seconds no engine can beat on this machine's matrix products (benchmarks/flops.py), per figure:
+    """Seconds no engine can beat on this machine's fastest matrix product (benchmarks/flops.py), per figure:
     ttft (encoder + one prefill of the whole clip), our end to end (windows of at most 30 s, each encoded and
-    prefilled, plus the generated tokens at the decode bandwidth bound of int4) and the aligner's pass."""
+    prefilled, plus the generated tokens at the lowest decode bandwidth bound of our engines) and the aligner's
+    pass. The prompt and token counts are the same for every engine of ours; `engines` are those set against it."""
     from qwen_asr_edge.export.config import load_config
 
     gflops = r["gemm_gflops"]["best"] * 1e9
     asr, aligner = load_config(random_checkpoint(args.config)), load_config(random_checkpoint(args.aligner_config))
     text = asr.text
-    asr_engine = "int4" if "int4" in r["ours"] else next(iter(r["ours"]))
-    int4 = r["ours"][asr_engine]
-    floor: dict = {"asr_engine": asr_engine, "ttft_s": {}, "e2e_s": {}}
-    for seconds, c in int4["clips"].items():
+    engines = [name for name in FLOOR_ENGINES if name in r["ours"]] or list(r["ours"])[:1]
+    clips = r["ours"][engines[0]]["clips"]
+    bound_ms = min(v["bound_ms_per_token"] for v in r["ours"].values())
+    floor: dict = {"engines": engines, "ttft_s": {}, "e2e_s": {}}
+    for seconds, c in clips.items():
         sec = float(seconds)
         work = encoder_flops(asr.audio, sec) + decoder_flops(text, c["prompt_tokens"], 1, text.vocab_size)
         floor["ttft_s"][seconds] = work / gflops
@@ -246,14 +251,13 @@ def compute_floor(r: dict, args: argparse.Namespace) -> dict:
         template = c["prompt_tokens"] - audio_tokens(sec)
         window_tokens = template + audio_tokens(sec / windows)
         work = windows * (encoder_flops(asr.audio, sec / windows) + decoder_flops(text, window_tokens, 1, text.vocab_size))
-        floor["e2e_s"][seconds] = work / gflops + c["e2e_tokens"] * int4["bound_ms_per_token"] / 1e3
+        floor["e2e_s"][seconds] = work / gflops + c["e2e_tokens"] * bound_ms / 1e3
     a = r.get("aligner", {}).get("engines", {})
-    aligner_engine = next((name for name in a if name.startswith("ours")), None)
-    if aligner_engine:
-        v = a[aligner_engine]
+    v = next((v for name, v in a.items() if name.startswith("ours")), None)
+    if v:
         work = (encoder_flops(aligner.audio, ALIGN_SECONDS)
                 + decoder_flops(aligner.text, v["prompt_tokens"], 2 * v["words"], aligner.classify_num))
-        floor["aligner_engine"], floor["align_s"] = aligner_engine, work / gflops
+        floor["align_s"] = work / gflops
     return floor
 
 
@@ -325,33 +329,36 @@ def report(r: dict, args: argparse.Namespace) -> str:
 
 
 def floor_section(r: dict) -> list[str]:
-    """The compute floor against ours (int4) and against each target (the official time / the issue's ratio)."""
+    """The compute floor against our engines and against each target (the official time / the issue's ratio)."""
     g, floor = r["gemm_gflops"], r["floor"]
-    int4 = r["ours"][floor["asr_engine"]]
+    engines = floor["engines"]
     off = r.get("official", {}).get("float32", {}).get("clips", {})
     aligners = r.get("aligner", {}).get("engines", {})
-    ours_aligner = floor.get("aligner_engine")
-    rows = [(f"ttft {seconds} s", floor["ttft_s"][seconds], int4["clips"][seconds]["ttft_s"],
+    rows = [(f"ttft {seconds} s", floor["ttft_s"][seconds], [r["ours"][e]["clips"][seconds]["ttft_s"] for e in engines],
              off.get(seconds, {}).get("ttft_s"), TARGETS["ttft"]) for seconds in ("10", "60") if seconds in floor["ttft_s"]]
     if "60" in floor["e2e_s"]:
-        rows.append(("end to end 60 s", floor["e2e_s"]["60"], int4["clips"]["60"]["e2e_s"], off.get("60", {}).get("e2e_s"),
-                     TARGETS["e2e"]))
-    if ours_aligner:
-        rows.append((f"aligner {ALIGN_SECONDS} s ({ours_aligner})", floor["align_s"], aligners[ours_aligner]["align_s"],
+        rows.append(("end to end 60 s", floor["e2e_s"]["60"], [r["ours"][e]["clips"]["60"]["e2e_s"] for e in engines],
+                     off.get("60", {}).get("e2e_s"), TARGETS["e2e"]))
+    if "align_s" in floor:
+        rows.append((f"aligner {ALIGN_SECONDS} s", floor["align_s"],
+                     [aligners.get(f"ours {e}", {}).get("align_s") for e in engines],
                      aligners.get("official float32", {}).get("align_s"), TARGETS["align"]))
+    speeds = ", ".join(f"{GEMM_NAMES[k]} {v:.0f} GFLOP/s" for k, v in g.items() if k in GEMM_NAMES)
     lines = ["", "## The compute floor (`benchmarks/flops.py`)", "",
              f"Matrix products through ONNX Runtime on this machine, {r['args']['threads']} threads, [512 x 1024] x "
-             f"[1024 x 3072]: float32 MatMul {g['fp32']:.0f} GFLOP/s, int4 MatMulNBits with int8 compute "
-             f"{g['int4']:.0f} GFLOP/s. A stage's floor is its multiply-adds x 2 (counted from the config as the "
+             f"[1024 x 3072]: {speeds}. A stage's floor is its multiply-adds x 2 (counted from the config as the "
              "official algorithm runs it; tests/test_flops.py checks the counts against PyTorch's FLOP counter) "
-             "over the faster of the two; end to end adds our generated tokens at the int4 decode bound. `target`: "
-             "the official fp32 time / the issue's ratio; below 1 in the last column, no engine doing this "
-             "arithmetic reaches it on this machine.", "",
-             "| figure | floor s | ours int4 s | ours / floor | official fp32 s | target s | target / floor |",
-             "|---|---|---|---|---|---|---|"]
+             "over the fastest of these; end to end adds our generated tokens at the lowest decode bound of our "
+             "engines. `target`: the official fp32 time / the issue's ratio; below 1 in the last column, no engine "
+             "doing this arithmetic reaches it on this machine.", "",
+             "| figure | floor s | " + " | ".join(f"ours {e} s" for e in engines) + " | best of ours / floor "
+             "| official fp32 s | target s | target / floor |",
+             "|---|---|" + "---|" * len(engines) + "---|---|---|---|"]
     for label, low, ours_s, official_s, target_ratio in rows:
         target = official_s / target_ratio if official_s else None
-        lines.append(f"| {label} | {low:.2f} | {ours_s:.2f} | {ours_s / low:.2f} | "
+        measured = [t for t in ours_s if t]
+        lines.append(f"| {label} | {low:.2f} | " + " | ".join(f"{t:.2f}" if t else "-" for t in ours_s)
+                     + f" | {f'{min(measured) / low:.2f}' if measured else '-'} | "
                      f"{f'{official_s:.2f}' if official_s else '-'} | "
                      f"{f'{target:.2f} ({target_ratio:g}x)' if target else '-'} | {f'{target / low:.2f}' if target else '-'} |")
     return lines
@@ -385,7 +392,7 @@ def run(args: argparse.Namespace, audio_dir: Path) -> dict:
         v["cold_start_s"] = cold_start([sys.executable, "-m", "qwen_asr_edge", "transcribe", str(clips[1]), "-m",
                                         str(model_dir), "--max-new-tokens", "8", "-t", str(args.threads), "--no-progress"])
         result["ours"][name] = v
-    aligners = build_models(args.aligner_config, ("int4", "int8", "fp32"))
+    aligners = build_models(args.aligner_config, OURS)
     text = align_text(ALIGN_SECONDS)
     result["aligner"] = {"engines": {}}
     for name, model_dir in aligners.items():

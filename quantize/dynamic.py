@@ -49,12 +49,16 @@ def _constants(graph: onnx.GraphProto, prefix: str) -> dict[str, str]:
     return names
 
 
-def _activation_nodes(x: str, c: dict[str, str]) -> tuple[list[onnx.NodeProto], str, str]:
-    """Nodes computing (q_x uint8, s_x [..., 1]) from activation `x`."""
+def _activation_nodes(x: str, c: dict[str, str], opset: int) -> tuple[list[onnx.NodeProto], str, str]:
+    """Nodes computing (q_x uint8, s_x [..., 1]) from activation `x` (ReduceMax takes its axes as an input
+    from opset 18 on, as an attribute before)."""
     p = f"{x}/w8a8/"
+    reduce_max = (helper.make_node("ReduceMax", [p + "abs", c["last_axis"]], [p + "amax"], name=p + "ReduceMax", keepdims=1)
+                  if opset >= 18 else
+                  helper.make_node("ReduceMax", [p + "abs"], [p + "amax"], name=p + "ReduceMax", keepdims=1, axes=[-1]))
     nodes = [
         helper.make_node("Abs", [x], [p + "abs"], name=p + "Abs"),
-        helper.make_node("ReduceMax", [p + "abs", c["last_axis"]], [p + "amax"], name=p + "ReduceMax", keepdims=1),
+        reduce_max,
         helper.make_node("Max", [p + "amax", c["tiny"]], [p + "amax_floor"], name=p + "Max"),
         helper.make_node("Mul", [p + "amax_floor", c["limit"]], [p + "scale"], name=p + "Scale"),
         helper.make_node("Div", [x, p + "scale"], [p + "scaled"], name=p + "Div"),
@@ -77,6 +81,7 @@ def quantize_matmuls_w8a8(model: onnx.ModelProto, exclude: Sequence[str] = (),
     if not chosen:
         return model
     chosen_ids = {id(n) for n in chosen}
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     constants = _constants(graph, "w8a8/")
     quantized: dict[str, tuple[str, str]] = {}
     nodes: list[onnx.NodeProto] = []
@@ -86,7 +91,7 @@ def quantize_matmuls_w8a8(model: onnx.ModelProto, exclude: Sequence[str] = (),
             continue
         x, w = node.input
         if x not in quantized:
-            activation_nodes, q_x, s_x = _activation_nodes(x, constants)
+            activation_nodes, q_x, s_x = _activation_nodes(x, constants, opset)
             nodes += activation_nodes
             quantized[x] = (q_x, s_x)
         q_x, s_x = quantized[x]

@@ -145,7 +145,7 @@ def test_qdq_is_calibrated_on_real_inputs_and_tracks_fp32(tiny_model, tmp_path):
         assert 0 < row["prefill_logits_rel_err"] < 0.05
 
 
-def _matmul_graph(weights: dict[str, np.ndarray], pairs: list[tuple[str, str, str]], k: int) -> onnx.ModelProto:
+def _matmul_graph(weights: dict[str, np.ndarray], pairs: list[tuple[str, str, str]], k: int, opset: int) -> onnx.ModelProto:
     """x [2, S, k] -> MatMul nodes (input, weight, output) with constant weights, every output a graph output."""
     from onnx import TensorProto, helper, numpy_helper
     nodes = [helper.make_node("MatMul", [x, w], [y], name=f"mm_{y}") for x, w, y in pairs]
@@ -153,7 +153,7 @@ def _matmul_graph(weights: dict[str, np.ndarray], pairs: list[tuple[str, str, st
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, "S", k])],
                               [helper.make_tensor_value_info(y, TensorProto.FLOAT, None) for _, _, y in pairs],
                               [numpy_helper.from_array(w, name) for name, w in weights.items()])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
 def _w8a8_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -166,7 +166,8 @@ def _w8a8_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (q_x @ q_w).astype(np.float32) * s_x * s_w
 
 
-def test_w8a8_matmuls_compute_the_integer_formula_exactly():
+@pytest.mark.parametrize("opset", [17, 18])  # ReduceMax's axes: an attribute before 18, an input from 18 on
+def test_w8a8_matmuls_compute_the_integer_formula_exactly(opset):
     """Per-token activations and 7-bit per-column weights through MatMulIntegerToFloat equal the formula computed
     in int64 (so no u8 x s8 pair sum saturates), also at the extremes: rows whose every value quantizes to +-127
     against columns of +-63, an all-zero row, an outlier channel. Two MatMuls reading one input share its
@@ -178,7 +179,7 @@ def test_w8a8_matmuls_compute_the_integer_formula_exactly():
                "wb": np.sign(rng.standard_normal((k, 40))).astype(np.float32) * 0.5,  # every entry quantizes to +-63
                "wc": rng.standard_normal((k, 24)).astype(np.float32) * 0.01}
     weights["wa"][:, 5] = 0.0  # a zero column
-    model = _matmul_graph(weights, [("x", "wa", "ya"), ("x", "wb", "yb"), ("h", "wc", "yc")], k)
+    model = _matmul_graph(weights, [("x", "wa", "ya"), ("x", "wb", "yb"), ("h", "wc", "yc")], k, opset)
     quantized = quantize_matmuls_w8a8(model)
     ops = [n.op_type for n in quantized.graph.node]
     assert ops.count("MatMulIntegerToFloat") == 3 and "MatMul" not in ops and ops.count("Abs") == 2
