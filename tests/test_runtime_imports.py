@@ -19,3 +19,17 @@ def test_transcription_imports_no_torch(tiny_model, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_piped_cli_run_does_not_import_the_progress_bar(tiny_model, tmp_path):
+    """Without a terminal there is no bar, so tqdm's import (40-100 ms of a cold start) is skipped."""
+    clip = write_clip(tmp_path / "x.wav", 1.0, seed=0)
+    code = (
+        "import sys\n"
+        "from qwen_asr_edge.cli import main\n"
+        f"status = main(['transcribe', {str(clip)!r}, '-m', {str(tiny_model)!r}, '--max-new-tokens', '2'])\n"
+        "print(status, 'tqdm' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "0 False"
