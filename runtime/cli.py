@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     qu.add_argument("fp32_dir")
     qu.add_argument("out_dir")
     qu.add_argument("--quant", default="int4", choices=sorted(set(PRESETS) - {"fp32"}) + ["qdq"],
-                    help="weight-only preset, or qdq: 16-bit activations / 8-bit weights for NPUs [int4]")
+                    help="weight-only preset (int4, int8); w8a8: int8 weights and per-token int8 activations "
+                         "(opt-in, docs/quantization.md); or qdq: 16-bit activations / 8-bit weights for NPUs [int4]")
     qu.add_argument("--recipe", default="", help=recipe_help)
     qu.add_argument("--calibration", nargs="+", metavar="AUDIO", help="files or directories of speech (qdq only)")
     qu.add_argument("--ort", action="store_true", help="also write ORT-format copies of the quantized graphs (mobile)")
