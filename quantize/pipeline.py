@@ -105,8 +105,8 @@ def recipe_summary(quant: str, recipe: dict[str, Precision]) -> dict:
 def quantize_model_dir(src: str | Path, out: str | Path, quant: str, overrides: str = "",
                        calibration: Sequence[str] = (),
                        log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Path:
-    """Quantize a finished fp32 export into a new directory (no torch needed). `quant` is a weight-only
-    preset (with `overrides`, see recipe.py) or "qdq" (NPU graphs, calibrated on the `calibration` audio)."""
+    """Quantize a finished fp32 export into a new directory (no torch needed). `quant` is a preset
+    (int4, int8, w8a8; with `overrides`, see recipe.py) or "qdq" (NPU graphs, calibrated on the `calibration` audio)."""
     source = open_model_dir(src)
     out = Path(out)
     if source.manifest["quantization"].get("recipe") != "fp32":
