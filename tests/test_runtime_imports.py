@@ -5,6 +5,13 @@ import sys
 from .fixtures import write_clip
 
 
+def _last_line_of(code: str) -> str:
+    """Run `code` in a fresh interpreter; the last line it prints."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
 def test_transcription_imports_no_torch(tiny_model, tmp_path):
     clip = write_clip(tmp_path / "x.wav", 1.0, seed=0)
     code = (
@@ -16,9 +23,7 @@ def test_transcription_imports_no_torch(tiny_model, tmp_path):
         " or m.startswith('qwen_asr_edge.export'))\n"
         "print(bad)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert _last_line_of(code) == "[]"
 
 
 def test_piped_cli_run_does_not_import_the_progress_bar(tiny_model, tmp_path):
@@ -30,6 +35,4 @@ def test_piped_cli_run_does_not_import_the_progress_bar(tiny_model, tmp_path):
         f"status = main(['transcribe', {str(clip)!r}, '-m', {str(tiny_model)!r}, '--max-new-tokens', '2'])\n"
         "print(status, 'tqdm' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "0 False"
+    assert _last_line_of(code) == "0 False"
