@@ -10,10 +10,11 @@ The integer product is exact on every CPU: x86 CPUs without VNNI multiply u8 x s
 sums (vpmaddubsw), and 255 * 63 * 2 < 32767 keeps every pair exact (with 127 as the weight limit some sums
 saturate, measured: errors of up to 17765 in the int32 result). That costs the weights one bit.
 
-The point is speed where the work is compute-bound (encoder, prefill, the aligner's pass): ONNX Runtime's
-u8s8 GEMM is about twice its float32 GEMM on AVX2. The cost is accuracy: activations get 8 bits per token,
-where MatMulNBits at accuracy level 4 quantizes them per block of 32-64 channels, and weights 7 bits per
-column. MatMuls reading the same activation share one quantization of it (q/k/v, gate/up).
+The point is speed where the work is compute-bound (encoder, prefill, the aligner's pass): on an AVX2 CPU
+without VNNI this MatMul ran at 1.45-1.75x ONNX Runtime's float32 GEMM (docs/quantization.md). The cost is
+accuracy: activations get 8 bits per token, where MatMulNBits at accuracy level 4 quantizes them per block of
+32-64 channels, and weights 7 bits per column. MatMuls reading the same activation share one quantization
+of it (q/k/v, gate/up).
 """
 from __future__ import annotations
 
@@ -37,15 +38,15 @@ def quantize_weight(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scales.astype(np.float32)
 
 
-def _constants(graph: onnx.GraphProto, prefix: str) -> dict[str, str]:
-    """The scalars the activation quantization needs, added once per graph."""
+def _constants(graph: onnx.GraphProto) -> dict[str, str]:
+    """The scalars the activation quantization needs, added to the graph unless an earlier pass did."""
     values = {"tiny": np.array(1e-30, np.float32), "limit": np.array(1.0 / ACTIVATION_LIMIT, np.float32),
               "offset": np.array(float(ZERO_POINT), np.float32), "zero_point": np.array(ZERO_POINT, np.uint8),
               "last_axis": np.array([-1], np.int64)}
-    names = {}
-    for key, value in values.items():
-        names[key] = f"{prefix}{key}"
-        graph.initializer.append(numpy_helper.from_array(value, names[key]))
+    present = {t.name for t in graph.initializer}
+    names = {key: f"w8a8/{key}" for key in values}
+    graph.initializer.extend(numpy_helper.from_array(value, names[key]) for key, value in values.items()
+                             if names[key] not in present)
     return names
 
 
@@ -53,9 +54,8 @@ def _activation_nodes(x: str, c: dict[str, str], opset: int) -> tuple[list[onnx.
     """Nodes computing (q_x uint8, s_x [..., 1]) from activation `x` (ReduceMax takes its axes as an input
     from opset 18 on, as an attribute before)."""
     p = f"{x}/w8a8/"
-    reduce_max = (helper.make_node("ReduceMax", [p + "abs", c["last_axis"]], [p + "amax"], name=p + "ReduceMax", keepdims=1)
-                  if opset >= 18 else
-                  helper.make_node("ReduceMax", [p + "abs"], [p + "amax"], name=p + "ReduceMax", keepdims=1, axes=[-1]))
+    axes = {"inputs": [p + "abs", c["last_axis"]]} if opset >= 18 else {"inputs": [p + "abs"], "axes": [-1]}
+    reduce_max = helper.make_node("ReduceMax", outputs=[p + "amax"], name=p + "ReduceMax", keepdims=1, **axes)
     nodes = [
         helper.make_node("Abs", [x], [p + "abs"], name=p + "Abs"),
         reduce_max,
@@ -82,7 +82,7 @@ def quantize_matmuls_w8a8(model: onnx.ModelProto, exclude: Sequence[str] = (),
         return model
     chosen_ids = {id(n) for n in chosen}
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
-    constants = _constants(graph, "w8a8/")
+    constants = _constants(graph)
     quantized: dict[str, tuple[str, str]] = {}
     nodes: list[onnx.NodeProto] = []
     for node in graph.node:
@@ -97,8 +97,9 @@ def quantize_matmuls_w8a8(model: onnx.ModelProto, exclude: Sequence[str] = (),
         q_x, s_x = quantized[x]
         q_w, s_w = quantize_weight(numpy_helper.to_array(weights[w]).astype(np.float32))
         graph.initializer.extend([numpy_helper.from_array(q_w, w + "/q8"), numpy_helper.from_array(s_w, w + "/scale")])
-        nodes.append(helper.make_node("MatMulIntegerToFloat", [q_x, w + "/q8", s_x, w + "/scale", constants["zero_point"]],
-                                      list(node.output), name=node.name or node.output[0], domain=MS_DOMAIN))
+        inputs = [q_x, w + "/q8", s_x, w + "/scale", constants["zero_point"]]
+        nodes.append(helper.make_node("MatMulIntegerToFloat", inputs, list(node.output), name=node.name or node.output[0],
+                                      domain=MS_DOMAIN))
     still_read = {name for n in nodes for name in n.input}
     kept = [t for t in graph.initializer if t.name in still_read]
     del graph.node[:]
