@@ -24,7 +24,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-MS_DOMAIN = "com.microsoft"
+from .head import MS_DOMAIN
+
 WEIGHT_LIMIT = 63  # 7 bits: no saturation in the u8 x s8 pair sums of AVX2 (see the module docstring)
 ACTIVATION_LIMIT = 127
 ZERO_POINT = 128
