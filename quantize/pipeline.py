@@ -14,7 +14,7 @@ from onnx.external_data_helper import load_external_data_for_model
 from qwen_asr_edge.errors import InputError
 from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, finish_model_dir, open_model_dir, start_model_dir
 
-from .fusion import fuse_rms_norms
+from .fusion import fuse_rms_norms, fuse_rotary_embeddings
 from .head import HEAD_NODE, attach_head, detach_head, write_table
 from .ort_format import without_ort_copies
 from .qdq import QDQ_OPS, apply_qdq, collect_calibration_feeds
@@ -78,7 +78,7 @@ def apply_recipe(work: Path, graph_files: dict[str, str], embed: dict, recipe: d
         detach_head(model, hidden)
     if decoder_bits:
         load_external_data_for_model(model, str(work))
-        model = fuse_rms_norms(model)
+        model = fuse_rotary_embeddings(fuse_rms_norms(model))
         if tied:
             model = quantize_matmuls(model, recipe[DECODER])
         else:  # the classifier stays at 8 bits, like a tied head

@@ -1,7 +1,8 @@
 """training.from_model_dir: an exported int8 demo model back to a checkpoint. The reference is the bundled
 model itself: exporting and quantizing the recovered checkpoint with the same recipe must give back every
-graph constant and the token table exactly (int8 blocks round-trip only if the dequantized values, the
-parameter each constant belongs to, and its orientation are all right)."""
+weight and the token table exactly (int8 blocks round-trip only if the dequantized values, the parameter
+each constant belongs to, and its orientation are all right). Only int64 constants (shapes, axes, slice
+bounds) may differ: graph fusions added since the bundled model was quantized rename those."""
 import json
 
 import numpy as np
@@ -24,8 +25,9 @@ def test_bundled_aligner_round_trips_through_a_checkpoint(tmp_path):
     manifest = json.loads((bundled / "manifest.json").read_text())
     for graph in manifest["graphs"].values():
         ours, shipped = constants(tmp_path / "int8" / graph["file"]), constants(bundled / graph["file"])
-        assert ours.keys() == shipped.keys()
-        for name, value in shipped.items():
-            np.testing.assert_array_equal(ours[name], value, err_msg=f"{graph['file']}: {name}")
+        weights = lambda graph_constants: {n for n, v in graph_constants.items() if v.dtype != np.int64}
+        assert weights(ours) == weights(shipped)
+        for name in ours.keys() & shipped.keys():
+            np.testing.assert_array_equal(ours[name], shipped[name], err_msg=f"{graph['file']}: {name}")
     for file in ("embed_tokens.q8.npy", "embed_tokens.scales.npy"):
         assert (tmp_path / "int8" / file).read_bytes() == (bundled / file).read_bytes()

@@ -1,5 +1,6 @@
 """Quantization: recipes, the shared int8 table/head against exact math, and the quantize/quant-report commands."""
 import json
+import shutil
 
 import numpy as np
 import onnx
@@ -10,6 +11,7 @@ from qwen_asr_edge import Transcriber
 from qwen_asr_edge.cli import main
 from qwen_asr_edge.embedding import EmbeddingTable
 from qwen_asr_edge.errors import InputError
+from qwen_asr_edge.quantize.fusion import fuse_rotary_embeddings
 from qwen_asr_edge.quantize.head import detach_head, quantize_table
 from qwen_asr_edge.quantize.pipeline import quantize_model_dir
 from qwen_asr_edge.quantize.recipe import Precision, make_recipe
@@ -195,6 +197,37 @@ def test_w8a8_matmuls_compute_the_integer_formula_exactly(opset):
         expected = _w8a8_reference(inp, weights["w" + name[1]])
         np.testing.assert_allclose(outputs[name], expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
     assert not outputs["ya"][0, 2].any() and np.isfinite(outputs["ya"]).all()
+
+
+def test_rotary_fusion_keeps_the_decoder_outputs(tiny_model, tmp_path):
+    """RotaryEmbedding in place of x*cos + rotate_half(x)*sin on the queries and keys of every layer: the fp32
+    decoder's logits and present K/V stay within float rounding, for a batch whose rows sit at different
+    positions after a prefix and a past; the 7-node pattern is gone and nothing dangles."""
+    fused_dir = shutil.copytree(tiny_model, tmp_path / "fused")
+    model = onnx.load(str(tiny_model / "decoder.onnx"), load_external_data=False)
+    before = len(model.graph.node)
+    fused = fuse_rotary_embeddings(model)
+    layers = json.loads((tiny_model / "manifest.json").read_text())["model"]["num_layers"]
+    ops = [n.op_type for n in fused.graph.node]
+    assert ops.count("RotaryEmbedding") == 2 * layers and "Neg" not in ops
+    assert len(ops) == before - 2 * layers * 6 + 3  # each 7-node pattern -> 1; Unsqueeze, Concat, Cos, Sin -> 7 for the tables
+    onnx.save(fused, str(fused_dir / "decoder.onnx"))
+    manifest = json.loads((tiny_model / "manifest.json").read_text())["model"]
+    rng = np.random.default_rng(3)
+    batch, seq, p0, p1 = 2, 3, 5, 4
+    shape = (manifest["num_kv_heads"], manifest["head_dim"])
+    feeds = {"inputs_embeds": rng.standard_normal((batch, seq, manifest["hidden_size"])).astype(np.float32),
+             "position_ids": np.array([[9, 10, 11], [40, 41, 42]], np.int64)}
+    for i in range(layers):
+        for kind in ("key", "value"):
+            feeds[f"prefix.{i}.{kind}"] = rng.standard_normal((1, shape[0], p0, shape[1])).astype(np.float32)
+            feeds[f"past.{i}.{kind}"] = rng.standard_normal((batch, shape[0], p1, shape[1])).astype(np.float32)
+    expected = ort.InferenceSession(str(tiny_model / "decoder.onnx")).run(None, feeds)
+    got = ort.InferenceSession(str(fused_dir / "decoder.onnx")).run(None, feeds)
+    for want, have in zip(expected, got):
+        np.testing.assert_allclose(have, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+    static = onnx.load(str(tiny_model / "decoder.onnx"), load_external_data=False)
+    assert len(fuse_rotary_embeddings(static, positions="rope_cos").graph.node) == before  # no such input: unchanged
 
 
 def test_w8a8_preset_transcribes_close_to_fp32(tiny_model, tmp_path):
