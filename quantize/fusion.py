@@ -78,7 +78,7 @@ def fuse_rotary_embeddings(model: onnx.ModelProto, positions: str = "position_id
     Its tables are the cos/sin of the call's own angles, freqs [B, S, half] = position * inv_freq as the graph
     computes them, flattened to [B*S, half] rows that RotaryEmbedding indexes with 0..B*S-1; so any positions,
     per row of the batch, work as before. Graphs without the Cos/Sin of `positions` (the static NPU graphs feed
-    rope_cos/sin) are returned unchanged. 0.6B int4, one decode step: 1516 -> 1183 nodes, about 3 ms of ~46."""
+    rope_cos/sin) are returned unchanged. 0.6B int4: 1516 -> 1183 decoder nodes, a step 43.6 -> 39.2 ms."""
     graph = model.graph
     if positions not in {i.name for i in graph.input}:
         return model
