@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from .graph_edit import replace_nodes
 from .head import MS_DOMAIN
 
 WEIGHT_LIMIT = 63  # 7 bits: no saturation in the u8 x s8 pair sums of AVX2 (see the module docstring)
@@ -101,12 +102,4 @@ def quantize_matmuls_w8a8(model: onnx.ModelProto, exclude: Sequence[str] = (),
         inputs = [q_x, w + "/q8", s_x, w + "/scale", constants["zero_point"]]
         nodes.append(helper.make_node("MatMulIntegerToFloat", inputs, list(node.output), name=node.name or node.output[0],
                                       domain=MS_DOMAIN))
-    still_read = {name for n in nodes for name in n.input}
-    kept = [t for t in graph.initializer if t.name in still_read]
-    del graph.node[:]
-    graph.node.extend(nodes)
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
-    if not any(o.domain == MS_DOMAIN for o in model.opset_import):
-        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
-    return model
+    return replace_nodes(model, nodes)

@@ -8,6 +8,7 @@ import onnx
 from onnx import helper, numpy_helper
 from onnxruntime.transformers.optimizer import optimize_model
 
+from .graph_edit import replace_nodes
 from .head import MS_DOMAIN
 
 
@@ -112,25 +113,4 @@ def fuse_rotary_embeddings(model: onnx.ModelProto, positions: str = "position_id
             "RotaryEmbedding", [x, prefix + "table_index", prefix + "cos", prefix + "sin"], [add.output[0]],
             name=f"{add.name or add.output[0]}/rotary", domain=MS_DOMAIN, interleaved=0)]
     replaced[id(cos)] = tables + [cos]  # the tables' inputs exist where the old Cos ran
-    nodes = [new for node in graph.node for new in replaced.get(id(node), [node])]
-    del graph.node[:]
-    graph.node.extend(nodes)
-    if not any(opset.domain == MS_DOMAIN for opset in model.opset_import):
-        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
-    drop_dead_nodes(graph)
-    return model
-
-
-def drop_dead_nodes(graph: onnx.GraphProto) -> None:
-    """Remove the nodes none of whose outputs reach a graph output, then the initializers nothing reads."""
-    needed = {out.name for out in graph.output}
-    kept = []
-    for node in reversed(graph.node):
-        if any(out in needed for out in node.output):
-            kept.append(node)
-            needed.update(node.input)
-    del graph.node[:]
-    graph.node.extend(reversed(kept))
-    unused = [t for t in graph.initializer if t.name not in needed]
-    for tensor in unused:
-        graph.initializer.remove(tensor)
+    return replace_nodes(model, [new for node in graph.node for new in replaced.get(id(node), [node])])
