@@ -148,7 +148,7 @@ class TextAttention(nn.Module):
         and at S = 1 every product is one query row against one head's cache, which ONNX Runtime's MLAS runs
         as a matrix-vector product without packing the cache, if the product's alpha is 1 (ORT folds a scale
         on q into it, hence the scale before RoPE). 0.6B int4 on 2 cores, one decode step against the
-        [B, kv, g*S, hd] rows (`python -m benchmarks.decode_step OLD NEW --prefix 145 800 2400`): 35.5 -> 33.1,
+        [B, kv, g*S, hd] rows (`python -m benchmarks.graph_ab decode OLD NEW --prefix 145 800 2400`): 35.5 -> 33.1,
         53.5 -> 44.6 and 83.0 -> 73.3 ms with 145, 800 and 2400 cached tokens.
         """
         b, s, _ = x.shape

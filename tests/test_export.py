@@ -109,3 +109,17 @@ def test_decode_attention_products_take_the_matrix_vector_path(tiny_model, tmp_p
         assert next((a.f for a in node.attribute if a.name == "alpha"), 1.0) == 1.0, name
         (shape,) = rows[name].values()
         assert len(shape) == 5 and shape[-2] == 1, (name, shape)
+
+
+def test_encoder_activations_run_fused(tiny_model, tmp_path):
+    """The encoder graphs' GELUs reach ONNX Runtime as one op each (Gelu, or BiasGelu with the MLP's bias),
+    not as the five element-wise nodes of opset 18's erf expansion."""
+    import onnx
+    import onnxruntime as ort
+
+    for name in ("encoder_conv", "encoder_transformer"):
+        options = ort.SessionOptions()
+        options.optimized_model_filepath = str(tmp_path / f"{name}.onnx")
+        ort.InferenceSession(str(tiny_model / f"{name}.onnx"), options, providers=["CPUExecutionProvider"])
+        ops = [n.op_type for n in onnx.load(options.optimized_model_filepath, load_external_data=False).graph.node]
+        assert "Erf" not in ops and ops.count("Gelu") + ops.count("BiasGelu") > 0, (name, sorted(set(ops)))
