@@ -65,8 +65,10 @@ def build_models(config: str, variants: tuple[str, ...] = VARIANTS) -> dict[str,
         if quant == "fp32":
             continue
         def quantized(tmp: Path, quant: str = quant) -> None:
-            from qwen_asr_edge.quantize.pipeline import quantize_model_dir
-            quantize_model_dir(models["fp32"], tmp / "model", quant)
+            # a child process: the parent's heap from the earlier builds and runs would add to a quantization's
+            # 9-15 GB (benchmarks.speed's aligner int8 build was OOM-killed at 24 GB in-process)
+            subprocess.run([sys.executable, "-m", "qwen_asr_edge", "quantize", str(models["fp32"]), str(tmp / "model"),
+                            "--quant", quant], check=True)
         key = digest(ckpt_key, _code_key(*QUANT_CODE), quant)
         models[quant] = cached_dir(f"bench/{config}-{quant}", key, quantized) / "model"
     return {name: models[name] for name in variants}
