@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import onnxruntime as ort
 
 from qwen_asr_edge.sessions import make_session
 
@@ -51,10 +52,15 @@ def alternate(runs: dict[str, Callable[[], object]], rounds: int, steps: int) ->
     return times
 
 
-def add_timing_arguments(parser: argparse.ArgumentParser, steps: int = 20) -> None:
+def decode_steps(sessions: dict[str, ort.InferenceSession], feeds: dict) -> dict[str, Callable[[], object]]:
+    """One decoder call on `feeds` per session, for `alternate`."""
+    return {name: (lambda session=session: session.run(None, feeds)) for name, session in sessions.items()}
+
+
+def add_timing_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generated", type=int, default=30, help="tokens in the per-hypothesis cache [30]")
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
 
 
@@ -74,7 +80,7 @@ def decode(args: argparse.Namespace) -> None:
     sessions = {str(d): make_session(d / "decoder.onnx", args.threads) for d in args.model_dirs}
     for prefix in args.prefix:
         feeds = step_feeds(model, prefix, args.generated)
-        times = alternate({name: (lambda s=s: s.run(None, feeds)) for name, s in sessions.items()}, args.rounds, args.steps)
+        times = alternate(decode_steps(sessions, feeds), args.rounds, args.steps)
         print_times(f"one decode step on a {prefix}-token prefix and {args.generated} generated, {args.threads} "
                     f"threads, {args.rounds} alternating rounds of {args.steps} steps:", times)
 
@@ -98,7 +104,7 @@ def main() -> None:
     parser.add_argument("model_dirs", type=Path, nargs="+")
     parser.add_argument("--prefix", type=int, nargs="+", default=[145, 800], help="decode: prompt tokens cached")
     parser.add_argument("--seconds", type=float, default=10.0, help="encoder: audio seconds [10]")
-    add_timing_arguments(parser, steps=20)
+    add_timing_arguments(parser)
     args = parser.parse_args()
     (decode if args.work == "decode" else encoder)(args)
 

@@ -24,7 +24,7 @@ from qwen_asr_edge.quantize import pipeline
 from qwen_asr_edge.quantize.pipeline import quantize_model_dir
 from qwen_asr_edge.sessions import make_session
 
-from .graph_ab import add_timing_arguments, alternate, step_feeds, summary
+from .graph_ab import add_timing_arguments, alternate, decode_steps, step_feeds, summary
 
 
 def main() -> None:
@@ -42,8 +42,7 @@ def main() -> None:
         feeds = step_feeds(model, args.prefix, args.generated)
         variants = {"unfused": unfused, "fused": fused}
         sessions = {name: make_session(d / "decoder.onnx", args.threads) for name, d in variants.items()}
-        times = alternate({name: (lambda s=s: s.run(None, feeds)) for name, s in sessions.items()}, args.rounds,
-                          args.steps)
+        times = alternate(decode_steps(sessions, feeds), args.rounds, args.steps)
         print(f"{args.quant} decoder, one step on a {args.prefix}-token prefix and {args.generated} generated, "
               f"{args.threads} threads, {args.rounds} alternating rounds of {args.steps} steps:")
         for name, d in variants.items():

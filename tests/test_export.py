@@ -75,4 +75,3 @@ def test_full_size_configs_have_the_released_parameter_counts(name, audio_m, llm
     millions = {part: round(sum(p.numel() for p in getattr(model, part).parameters()) / 1e6, 1)
                 for part in ("audio_tower", "model")}
     assert millions == {"audio_tower": audio_m, "model": llm_m}
-
