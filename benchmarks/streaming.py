@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qwen_asr_edge.decoding import greedy_decode
+from qwen_asr_edge.decoding import Generation, greedy_decode, relative_margins
 from qwen_asr_edge.features import SAMPLE_RATE, log_mel_spectrogram
 from qwen_asr_edge.prompt import prompt_text
 from qwen_asr_edge.streaming import Stream, StreamOptions
@@ -35,25 +35,35 @@ from .quantization import REPO, _ort_version, build_models, peak_rss_mb
 FEED_SECONDS = 0.1  # piece size, as a microphone callback would deliver
 
 
-def reencode_generate(asr, audio: np.ndarray, prompt: str, max_new_tokens: int,
-                      eos_ids: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
-    """One official streaming step: log-mel, encoder and prefill of everything, then greedy decoding."""
+def reencode_generate(asr, audio: np.ndarray, prompt: str, max_new_tokens: int, eos_ids: tuple[int, ...],
+                      keep_logits: bool = False) -> tuple[Generation, int, int]:
+    """One official streaming step: log-mel, encoder and prefill of everything, then greedy decoding;
+    (generation, audio tokens, prompt length)."""
     embeds = asr.encoder(log_mel_spectrogram(audio))
     ids = asr.tokenizer.ids_with_audio(prompt, len(embeds))
     prompt_embeds = asr.decoder.embed(ids)
     prompt_embeds[ids == asr.tokenizer.audio_token_id] = embeds
-    return greedy_decode(asr.decoder, prompt_embeds, eos_ids, max_new_tokens).tokens, len(embeds), len(ids)
+    generation = greedy_decode(asr.decoder, prompt_embeds, eos_ids, max_new_tokens, keep_logits)
+    return generation, len(embeds), len(ids)
 
 
 class ReencodeStream(Stream):
-    """The official algorithm on our graphs: same policy, every chunk recomputed from the first sample."""
+    """The official algorithm on our graphs: same policy, every chunk recomputed from the first sample.
+    `margins[n]` holds chunk n's per-step relative top-1/top-2 logit margins (the EOS step included)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.margins: list[np.ndarray] = []
 
     def _generate(self, audio: np.ndarray, prefix: str) -> tuple[tuple[int, ...], int, int]:
         if getattr(self, "_accum_segment", None) is not self.segment:
             self._accum_segment, self._accum = self.segment, np.zeros(0, dtype=np.float32)
         self._accum = np.concatenate([self._accum, audio])
-        return reencode_generate(self.asr, self._accum, self.segment.base_text + prefix, self.options.max_new_tokens,
-                                 self.eos_ids)
+        generation, audio_tokens, prefilled = reencode_generate(
+            self.asr, self._accum, self.segment.base_text + prefix, self.options.max_new_tokens, self.eos_ids,
+            keep_logits=True)
+        self.margins.append(relative_margins(np.stack(generation.logits)))
+        return generation.tokens, audio_tokens, prefilled
 
 
 def speech_with_pauses(seconds: float) -> np.ndarray:

@@ -3,7 +3,7 @@
 Calibration runs the fp32 model on the calibration audio while every graph's inputs are recorded, so the
 ranges come from exactly what the runtime feeds (mel chunks, attention windows, prefill and decode-step
 decoder inputs with real KV caches). ONNX Runtime's static quantizer then puts QuantizeLinear /
-DequantizeLinear pairs (com.microsoft 16-bit Q/DQ, the graphs being opset 18) around MatMul, Gemm and Conv
+DequantizeLinear pairs (com.microsoft 16-bit Q/DQ, the graphs being opset 18 or 20) around MatMul, Gemm and Conv
 only, with min/max ranges; mask, RoPE and norm arithmetic stay float (quantizing every op broke the dynamic
 decoder outright: the -inf mask and zero-length caches have no usable range). Static NPU graphs (export
 --static) have neither, so there every op is quantized, as the QNN HTP needs. The decoder's head gets its own

@@ -20,6 +20,12 @@ class Generation:
     logits: tuple[np.ndarray, ...]  # per step [V] float32, only when asked for (tests, diagnostics)
 
 
+def relative_margins(logits: np.ndarray) -> np.ndarray:
+    """[steps, V] -> per step (top-1 - top-2) / max|logit|: under about 1e-4, float rounding may flip argmax."""
+    top2 = np.sort(logits, axis=-1)[..., -2:]
+    return (top2[..., 1] - top2[..., 0]) / np.abs(logits).max(axis=-1)
+
+
 def greedy_decode(decoder: Decoder, prompt_embeds: np.ndarray, eos_ids: tuple[int, ...], max_new_tokens: int,
                   keep_logits: bool = False, forced: Sequence[int] | None = None) -> Generation:
     """prompt_embeds [S, H] -> generated token ids (EOS not included).

@@ -1,5 +1,6 @@
 """Exporter behaviour beyond parity: tied-head handling, clear refusals, the written directory."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,3 +76,50 @@ def test_full_size_configs_have_the_released_parameter_counts(name, audio_m, llm
     millions = {part: round(sum(p.numel() for p in getattr(model, part).parameters()) / 1e6, 1)
                 for part in ("audio_tower", "model")}
     assert millions == {"audio_tower": audio_m, "model": llm_m}
+
+
+def test_decode_attention_products_take_the_matrix_vector_path(tiny_model, tmp_path):
+    """At a decode step, after ONNX Runtime's fusions, every attention product multiplies one query row (the
+    grouped [B, kv, g, S, hd] layout) with alpha 1: MLAS's unpacked matrix-vector kernels need both, and the
+    folded [B, kv, g*S, hd] rows or a scale fused into the product fall back to packing the whole K/V cache."""
+    import onnx
+    import onnxruntime as ort
+
+    model = json.loads((tiny_model / "manifest.json").read_text())["model"]
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    options.enable_profiling, options.profile_file_prefix = True, str(tmp_path / "profile")
+    session = ort.InferenceSession(str(tiny_model / "decoder.onnx"), options, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feeds = {"inputs_embeds": rng.standard_normal((1, 1, model["hidden_size"]), dtype=np.float32),
+             "position_ids": np.array([[9]])}
+    for i in range(model["num_layers"]):
+        for kind in ("key", "value"):
+            feeds[f"prefix.{i}.{kind}"] = rng.standard_normal((1, model["num_kv_heads"], 6, model["head_dim"]), dtype=np.float32)
+            feeds[f"past.{i}.{kind}"] = rng.standard_normal((1, model["num_kv_heads"], 3, model["head_dim"]), dtype=np.float32)
+    session.run(None, feeds)
+    events = json.loads(Path(session.end_profiling()).read_text())
+    graph = onnx.load(options.optimized_model_filepath, load_external_data=False).graph
+    weights = {init.name for init in graph.initializer}
+    products = {n.name: n for n in graph.node if n.op_type in ("MatMul", "FusedMatMul") and not weights & set(n.input)}
+    assert len(products) == 4 * model["num_layers"]  # q.K and p.V, against the prefix and against past ++ new
+    rows = {e["name"][:-len("_kernel_time")]: e["args"]["input_type_shape"][0] for e in events
+            if e.get("cat") == "Node" and e["name"].endswith("_kernel_time")}
+    for name, node in products.items():
+        assert next((a.f for a in node.attribute if a.name == "alpha"), 1.0) == 1.0, name
+        (shape,) = rows[name].values()
+        assert len(shape) == 5 and shape[-2] == 1, (name, shape)
+
+
+def test_encoder_activations_run_fused(tiny_model, tmp_path):
+    """The encoder graphs' GELUs reach ONNX Runtime as one op each (Gelu, or BiasGelu with the MLP's bias),
+    not as the five element-wise nodes of opset 18's erf expansion."""
+    import onnx
+    import onnxruntime as ort
+
+    for name in ("encoder_conv", "encoder_transformer"):
+        options = ort.SessionOptions()
+        options.optimized_model_filepath = str(tmp_path / f"{name}.onnx")
+        ort.InferenceSession(str(tiny_model / f"{name}.onnx"), options, providers=["CPUExecutionProvider"])
+        ops = [n.op_type for n in onnx.load(options.optimized_model_filepath, load_external_data=False).graph.node]
+        assert "Erf" not in ops and ops.count("Gelu") + ops.count("BiasGelu") > 0, (name, sorted(set(ops)))

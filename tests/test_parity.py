@@ -17,6 +17,7 @@ import pytest
 
 from qwen_asr_edge import Transcriber
 from qwen_asr_edge.audio import load_audio
+from qwen_asr_edge.decoding import relative_margins
 from qwen_asr_edge.export import export_checkpoint
 from qwen_asr_edge.export.random_checkpoint import write_tokenizer
 from qwen_asr_edge.features import log_mel_spectrogram
@@ -78,9 +79,7 @@ def _rel_err(ours: np.ndarray, ref: np.ndarray) -> float:
 
 def _agreeing_steps(ref_logits: np.ndarray, near_tie: float = NEAR_TIE) -> int:
     """Steps before the reference's first near-tie (where rounding may legitimately flip argmax)."""
-    top2 = np.sort(ref_logits, axis=1)[:, -2:]
-    margin = (top2[:, 1] - top2[:, 0]) / np.abs(ref_logits).max(axis=1)
-    ties = np.flatnonzero(margin < near_tie)
+    ties = np.flatnonzero(relative_margins(ref_logits) < near_tie)
     return int(ties[0]) if len(ties) else len(ref_logits)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +55,12 @@ def official_stream(ckpt: Path, clip: Path, request: str) -> dict:
     return json.loads((out / "stream.json").read_text())["clips"][0]
 
 
-def agreeing_chunks(ours: list, official: list[dict]) -> int:
-    """Chunks whose prefix, tokens and raw text are identical, up to the first divergence, which must be a
-    near tie of the official logits (after it, the two streams see different prefixes)."""
-    assert len(ours) == len(official)
-    for n, (a, b) in enumerate(zip(ours, official)):
-        assert (a.final, a.prefix) == (b["final"], b["prefix"]), f"chunk {n}"
+def agreeing_chunks(ours: list, reference: list[dict]) -> int:
+    """Chunks whose segment, prefix, tokens and raw text are identical, up to the first divergence, which must
+    be a near tie of the reference's logits (after it, the two streams see different prefixes)."""
+    assert len(ours) == len(reference)
+    for n, (a, b) in enumerate(zip(ours, reference)):
+        assert (a.final, a.prefix, a.segment) == (b["final"], b["prefix"], b.get("segment", a.segment)), f"chunk {n}"
         if list(a.tokens) != b["tokens"]:
             step = next(i for i, (x, y) in enumerate(zip([*a.tokens, None], [*b["tokens"], None])) if x != y)
             assert b["margins"][step] < NEAR_TIE, f"chunk {n} step {step}: margin {b['margins'][step]}"
@@ -95,15 +96,37 @@ def bundled() -> Transcriber:
     return Transcriber(bundled_model_dir(), threads=2)
 
 
+@pytest.fixture(scope="module")
+def bundled_fp32() -> Transcriber:
+    """The bundled model's weights (dequantized: training.from_model_dir) exported at fp32, cached under CACHE:
+    its int8 encoder quantizes activations, so a 1e-7 difference between two paths can move a rounding step
+    and the logits by 1e-2; at fp32 the chunked-cache and re-encoding logits agree to about 1e-6."""
+    from training.from_model_dir import import_model_dir
+
+    bundled_dir = bundled_model_dir()
+    sources = sorted([*(REPO / "export").glob("*.py"), REPO / "training" / "from_model_dir.py"])
+
+    def build(out: Path) -> None:
+        export_checkpoint(import_model_dir(bundled_dir, out / "ckpt"), out / "fp32", log=lambda m: None)
+
+    key = digest(*sorted(bundled_dir.iterdir()), *sources, version("torch"), version("onnx"))
+    return Transcriber(cached_dir("models/bundled-asr-fp32", key, build) / "fp32", threads=2)
+
+
 @pytest.mark.parametrize("options", [UNSEGMENTED, StreamOptions()], ids=["one-segment", "segments"])
-def test_chunked_cache_equals_reencoding_on_the_trained_model(bundled, options):
-    """The official algorithm (everything recomputed every chunk) on the same graphs gives the same chunks;
-    24 s of speech with pauses spans 3 encoder windows, so kept windows and K/V are exercised."""
+def test_chunked_cache_equals_reencoding_on_the_trained_model(bundled_fp32, options):
+    """The official algorithm (everything recomputed every chunk) on the same graphs gives the same chunks, up
+    to a near tie (a one-row decode step and a many-row prefill round differently); 24 s of speech with pauses
+    spans 3 encoder windows, so kept windows and K/V are exercised."""
     audio = speech_with_pauses(24.0)
     ours, reference = [], []
-    feed_in_pieces(Stream(bundled, options=options, on_chunk=ours.append), audio)
-    feed_in_pieces(ReencodeStream(bundled, options=options, on_chunk=reference.append), audio)
-    assert [(c.segment, c.prefix, c.tokens) for c in ours] == [(c.segment, c.prefix, c.tokens) for c in reference]
+    feed_in_pieces(Stream(bundled_fp32, options=options, on_chunk=ours.append), audio)
+    reencoding = ReencodeStream(bundled_fp32, options=options, on_chunk=reference.append)
+    feed_in_pieces(reencoding, audio)
+    records = [{"final": c.final, "prefix": c.prefix, "segment": c.segment, "tokens": list(c.tokens), "raw": c.raw,
+                "margins": margins} for c, margins in zip(reference, reencoding.margins, strict=True)]
+    agreed = agreeing_chunks(ours, records)
+    assert agreed >= len(ours) * 2 // 3, f"only {agreed} of {len(ours)} chunks before a near tie"
     assert max(c.prefilled for c in ours) < max(c.prefilled for c in reference)
     if options.segment_pause is not None:
         assert ours[-1].segment >= 3  # cut at the pauses between utterances
