@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.export import Dim
 
-from qwen_asr_edge.model_dir import decoder_cache_names
+from qwen_asr_edge.model_dir import EXTERNAL_DATA_BYTES, decoder_cache_names
 
 from qwen_asr_edge.quantize.head import HIDDEN
 
@@ -97,8 +97,8 @@ def export_graph(module: nn.Module, args: tuple, path: Path, input_names: list[s
 
 
 def _needs_external_data(module: nn.Module) -> bool:
-    """Protobuf files are limited to 2 GB: bigger graphs keep their weights in `<name>.onnx.data`."""
-    return sum(p.numel() * p.element_size() for p in module.parameters()) > 1_800_000_000
+    """Weights past EXTERNAL_DATA_BYTES (model_dir.py) go to `<name>.onnx.data`."""
+    return sum(p.numel() * p.element_size() for p in module.parameters()) > EXTERNAL_DATA_BYTES
 
 
 def export_conv_stem(model: Qwen3ASR, path: Path) -> None:

@@ -12,7 +12,8 @@ import onnx
 from onnx.external_data_helper import load_external_data_for_model
 
 from qwen_asr_edge.errors import InputError
-from qwen_asr_edge.model_dir import DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, finish_model_dir, open_model_dir, start_model_dir
+from qwen_asr_edge.model_dir import (DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, EXTERNAL_DATA_BYTES, finish_model_dir,
+                                     open_model_dir, start_model_dir)
 
 from .fusion import fuse_rms_norms, fuse_rotary_embeddings
 from .head import HEAD_NODE, attach_head, detach_head, write_table
@@ -22,19 +23,19 @@ from .recipe import Precision, make_recipe
 from .weights import quantize_matmuls
 
 ALIGNER_LOGITS = "slot_logits"
-PROTOBUF_LIMIT = 1_800_000_000  # protobuf files stop at 2 GB; bigger graphs keep weights in `<file>.data`
 
 
 def save_graph(model: onnx.ModelProto, path: Path) -> None:
-    """Save `model` to `path`, with its weights in `<name>.data` when the graph is too big for protobuf.
+    """Save `model` to `path`, with its weights in `<name>.data` past EXTERNAL_DATA_BYTES (model_dir.py).
 
     A stale `<name>.data` left from an earlier save is removed once nothing references it.
     """
     data = path.with_name(path.name + ".data")
     raw = sum(len(t.raw_data) for t in model.graph.initializer)
-    if raw > PROTOBUF_LIMIT:
+    if raw > EXTERNAL_DATA_BYTES:
         data.unlink(missing_ok=True)
         onnx.save(model, str(path), save_as_external_data=True, location=data.name, size_threshold=1024)
+        data.chmod(path.stat().st_mode & 0o777)  # onnx creates it owner-only; readable like the graph
         return
     onnx.save(model, str(path))
     referenced = {e.value for t in model.graph.initializer for e in t.external_data if e.key == "location"}

@@ -25,6 +25,11 @@ ENCODER_CONV = "encoder_conv"
 ENCODER_TRANSFORMER = "encoder_transformer"
 DECODER = "decoder"
 DECODER_PREFILL = "decoder_prefill"  # static models only: the decoder over a block of prompt tokens
+# A graph with more weight bytes than this keeps them in `<file>.data` (and protobuf files stop at 2 GB):
+# ONNX Runtime maps that file instead of copying every weight out of the parsed protobuf, so the 0.6B int4
+# decoder's session builds in 0.80-0.93 s instead of 1.15-1.45 s, with 90k fewer page faults and 125 MB
+# less peak RSS. The tiny demo models stay single files.
+EXTERNAL_DATA_BYTES = 32 * 2**20
 
 
 def decoder_cache_names(num_layers: int) -> tuple[list[str], list[str]]:

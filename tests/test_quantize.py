@@ -95,6 +95,32 @@ def test_heads_read_the_shared_table(tiny_model, int8_model):
     assert {"embed_tokens.q8.npy", "embed_tokens.scales.npy"} <= int8_files and "embed_tokens.npy" not in int8_files
 
 
+def test_big_graphs_keep_their_weights_in_a_data_file(tiny_model, int8_model, tmp_path, monkeypatch):
+    """Past EXTERNAL_DATA_BYTES a graph the recipe rewrites keeps its weights in `<graph>.data` (listed in the
+    manifest, readable like the graph), and the model gives the same embeddings, tokens and logits as the
+    single-file one. (int8 leaves encoder_conv as exported.)"""
+    import qwen_asr_edge.quantize.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "EXTERNAL_DATA_BYTES", 1024)
+    split = quantize_model_dir(tiny_model, tmp_path / "int8", "int8", **QUIET)
+    files = json.loads((split / "manifest.json").read_text())["files"]
+    for graph in ("decoder.onnx", "encoder_transformer.onnx"):
+        assert f"{graph}.data" in files
+        inline = onnx.load(str(split / graph), load_external_data=False).graph.initializer
+        assert max(len(t.raw_data) for t in inline) <= 1024  # every bigger weight is in the data file
+        assert (split / f"{graph}.data").stat().st_mode & 0o777 == (split / graph).stat().st_mode & 0o777
+        assert f"{graph}.data" not in json.loads((int8_model / "manifest.json").read_text())["files"]
+    from qwen_asr_edge.audio import load_audio
+    from qwen_asr_edge.features import log_mel_spectrogram
+
+    audio = load_audio(write_clip(tmp_path / "clip.wav", 3.0, seed=7))
+    ours, single = Transcriber(split), Transcriber(int8_model)
+    np.testing.assert_array_equal(ours.encoder(log_mel_spectrogram(audio)), single.encoder(log_mel_spectrogram(audio)))
+    a, b = (asr.generate(audio, keep_logits=True) for asr in (ours, single))
+    assert a.tokens == b.tokens
+    np.testing.assert_array_equal(np.stack(a.logits), np.stack(b.logits))
+
+
 def test_export_quant_equals_quantize_of_the_fp32_export(tiny_model, int8_model, tmp_path):
     """`export --quant int8` and `quantize` of the fp32 export run the same passes: same files, same bytes."""
     from qwen_asr_edge.export import export_checkpoint
