@@ -1,8 +1,8 @@
 """The official implementation's side of `benchmarks.speed`. Runs in the virtualenv of `qwen-asr` (torch, transformers
 4.57), not in ours; prints one JSON object on stdout.
 
-    python official_speed.py asr CKPT --audio A.wav [B.wav ...] --tokens N --tokens-per-second R --threads T --dtype float32|bfloat16
-        Per clip: feature extraction, encoder (`thinker.get_audio_features`), time to first token (processor + `generate`
+    python official_speed.py asr CKPT --audio A.wav [B.wav ...] --tokens N --tokens-per-second R --threads T --dtype float32|bfloat16 --repeat K
+        Per clip, best of K runs: feature extraction, encoder (`thinker.get_audio_features`), time to first token (processor + `generate`
         with 1 new token; prefill = that generate minus the encoder), decode ms per token ((generate N - generate 1) / (N - 1), EOS suppressed with min_new_tokens),
         end to end (processor + generate of R tokens per audio second). Plus load time and peak RSS.
     python official_speed.py cold CKPT --audio A.wav --threads T
@@ -22,6 +22,8 @@ from pathlib import Path
 import soundfile as sf
 import torch
 
+from timing import best_of  # benchmarks/timing.py: this script runs from its folder, in the official virtualenv
+
 
 def _peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -36,7 +38,8 @@ def _read(path: Path):
     return wav
 
 
-def asr(ckpt: Path, audios: list[Path], tokens: int, tokens_per_second: float, dtype: torch.dtype) -> dict:
+def asr(ckpt: Path, audios: list[Path], tokens: int, tokens_per_second: float, dtype: torch.dtype,
+        repeat: int) -> dict:
     from qwen_asr import Qwen3ASRModel
 
     started = time.perf_counter()
@@ -55,28 +58,29 @@ def asr(ckpt: Path, audios: list[Path], tokens: int, tokens_per_second: float, d
         assert out.sequences.shape[1] - inputs["input_ids"].shape[1] == n
         return elapsed
 
+    def measure(wav) -> dict:
+        started = time.perf_counter()
+        inputs = inputs_for(wav)
+        features = time.perf_counter() - started
+        started = time.perf_counter()
+        model.thinker.get_audio_features(inputs["input_features"], feature_attention_mask=inputs["feature_attention_mask"])
+        encoder = time.perf_counter() - started
+        first = generate(inputs, 1)
+        many = generate(inputs, tokens)
+        e2e_tokens = round(tokens_per_second * len(wav) / 16000)
+        started = time.perf_counter()
+        generate(inputs_for(wav), e2e_tokens)
+        e2e = time.perf_counter() - started
+        return {"features_s": features, "encoder_s": encoder, "ttft_s": features + first,
+                "prefill_s": first - encoder, "decode_ms_per_token": (many - first) / (tokens - 1) * 1e3,
+                "e2e_s": e2e, "e2e_tokens": e2e_tokens, "prompt_tokens": int(inputs["input_ids"].shape[1])}
+
     results = {}
     with torch.inference_mode():
         generate(inputs_for(_read(audios[0])[:16000]), 2)  # warm-up
         for path in audios:
             wav = _read(path)
-            seconds = len(wav) / 16000
-            started = time.perf_counter()
-            inputs = inputs_for(wav)
-            features = time.perf_counter() - started
-            started = time.perf_counter()
-            model.thinker.get_audio_features(inputs["input_features"], feature_attention_mask=inputs["feature_attention_mask"])
-            encoder = time.perf_counter() - started
-            first = generate(inputs, 1)
-            many = generate(inputs, tokens)
-            e2e_tokens = round(tokens_per_second * seconds)
-            started = time.perf_counter()
-            generate(inputs_for(wav), e2e_tokens)
-            e2e = time.perf_counter() - started
-            results[f"{seconds:g}"] = {
-                "features_s": features, "encoder_s": encoder, "ttft_s": features + first,
-                "prefill_s": first - encoder, "decode_ms_per_token": (many - first) / (tokens - 1) * 1e3,
-                "e2e_s": e2e, "e2e_tokens": e2e_tokens, "prompt_tokens": int(inputs["input_ids"].shape[1])}
+            results[f"{len(wav) / 16000:g}"] = best_of([measure(wav) for _ in range(repeat)])
     return {"load_s": load, "clips": results, "peak_rss_mb": _peak_rss_mb()}
 
 
@@ -110,13 +114,14 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--tokens-per-second", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each clip's measurements; the best is kept")
     parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
     parser.add_argument("--text", default="")
     parser.add_argument("--language", default="English")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.command == "asr":
-        result = asr(args.ckpt, args.audio, args.tokens, args.tokens_per_second, getattr(torch, args.dtype))
+        result = asr(args.ckpt, args.audio, args.tokens, args.tokens_per_second, getattr(torch, args.dtype), args.repeat)
     elif args.command == "cold":
         result = cold(args.ckpt, args.audio[0])
     else:

@@ -1,6 +1,6 @@
 """Speed, memory and size against the official `qwen-asr` implementation and this machine's memory bandwidth.
 
-    python -m benchmarks.speed [--tokens 32] [--tokens-per-second 3] [--threads 2] [--no-official] [--no-streaming]
+    python -m benchmarks.speed [--tokens 32] [--tokens-per-second 3] [--threads 2] [--repeat 2] [--no-official] [--no-streaming]
                                [--out BENCHMARKS.md] [--config full-0.6b --aligner-config full-aligner-0.6b]
 
 (`--config tiny --aligner-config tiny-aligner` runs the whole procedure in a few minutes: a smoke test, not figures.
@@ -14,7 +14,8 @@ config; speed does not depend on the weight values) are built and exported once,
 ours (fp32 / int8 / int4 / w8a8 exports) and the official PyTorch package (its own virtualenv; fp32 on 10 s and
 60 s, bf16 on 10 s only: CPUs without bf16 instructions emulate it slowly).
 
-Figures per engine: encoder time per audio second, prefill, time to first token (audio in memory to the first
+Figures per engine (each transcription figure the best of `--repeat` runs in the same process, on both sides, after
+a warm-up on 1 s of audio through the whole pipeline): encoder time per audio second, prefill, time to first token (audio in memory to the first
 token's logits), decode ms per token (a fixed number of tokens: random weights stop anywhere, so EOS is
 suppressed), end to end at `--tokens-per-second` generated tokens per audio second, cold start (a new process
 transcribing 1 s, best of 2), peak RSS, size on disk; the aligner on 60 s (each of ours); the decode bound
@@ -42,6 +43,7 @@ import soundfile as sf
 
 from .flops import audio_tokens, decoder_flops, encoder_flops, gemm_gflops
 from .quantization import REPO, _ort_version, build_models, part_sizes, peak_rss_mb, random_checkpoint
+from .timing import best_of
 
 OURS = ("int4", "w8a8", "int8", "fp32")
 FLOOR_ENGINES = ("int4", "w8a8")  # set against the compute floor: the smallest, and the fastest on compute
@@ -128,11 +130,11 @@ def official_checkpoint(config: str) -> Path:
 # --- our side, run in fresh processes ----------------------------------------------------------------------
 
 def measure_asr(model_dir: Path, clips: list[Path], tokens: int, tokens_per_second: float, threads: int,
-                one_window: bool) -> dict:
-    """Per clip: features, encoder, prefill, time to first token, decode ms/token, end to end."""
+                one_window: bool, repeat: int) -> dict:
+    """Per clip, best of `repeat` runs: features, encoder, prefill, time to first token, decode ms/token, end to end."""
     from qwen_asr_edge import Transcriber
     from qwen_asr_edge.audio import load_audio
-    from qwen_asr_edge.decoding import greedy_continue, greedy_decode
+    from qwen_asr_edge.decoding import greedy_continue
     from qwen_asr_edge.features import SAMPLE_RATE, log_mel_spectrogram
 
     class FixedRate(Transcriber):
@@ -150,11 +152,9 @@ def measure_asr(model_dir: Path, clips: list[Path], tokens: int, tokens_per_seco
     load = time.perf_counter() - started
     asr.eos_ids = ()  # random weights stop anywhere: decode a fixed number of tokens
     forced = np.random.default_rng(0).integers(0, 150000, tokens).tolist()
-    greedy_decode(asr.decoder, asr.decoder.embed(np.array([1, 2, 3])), (), 2)  # warm-up
-    results = {}
-    for path in clips:
-        audio = load_audio(path)
-        seconds = len(audio) / SAMPLE_RATE
+    asr.generate(load_audio(clips[0])[:SAMPLE_RATE])  # warm-up on 1 s, the whole pipeline, as the official side does
+
+    def measure(audio: np.ndarray) -> dict[str, float]:
         started = time.perf_counter()
         mel = log_mel_spectrogram(audio)
         features = time.perf_counter() - started
@@ -169,13 +169,19 @@ def measure_asr(model_dir: Path, clips: list[Path], tokens: int, tokens_per_seco
         started = time.perf_counter()  # `tokens` decoder steps on the prompt's cache, one per forced token
         greedy_continue(asr.decoder, logits, prefix, empty, len(ids), (), tokens, forced=forced)
         decode = (time.perf_counter() - started) / tokens
+        del logits, prefix  # the prompt's cache (182 MB on 60 s) must not stay alive through the next measurement
         asr.generated = 0
         started = time.perf_counter()
-        asr.transcribe(path)
+        asr.transcribe(audio, sample_rate=SAMPLE_RATE)
         e2e = time.perf_counter() - started
-        results[f"{seconds:g}"] = {"features_s": features, "encoder_s": encoder, "prefill_s": prefill,
-                                   "ttft_s": features + encoder + prefill, "decode_ms_per_token": decode * 1e3,
-                                   "e2e_s": e2e, "e2e_tokens": asr.generated, "prompt_tokens": len(ids)}
+        return {"features_s": features, "encoder_s": encoder, "prefill_s": prefill,
+                "ttft_s": features + encoder + prefill, "decode_ms_per_token": decode * 1e3,
+                "e2e_s": e2e, "e2e_tokens": asr.generated, "prompt_tokens": len(ids)}
+
+    results = {}
+    for path in clips:
+        audio = load_audio(path)
+        results[f"{len(audio) / SAMPLE_RATE:g}"] = best_of([measure(audio) for _ in range(repeat)])
     return {"load_s": load, "clips": results, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -205,7 +211,7 @@ def _json_of(command: list[str]) -> dict:
 def ours(kind: str, model_dir: Path, clips: list[Path], args: argparse.Namespace, **extra: object) -> dict:
     command = [sys.executable, "-m", "benchmarks.speed", "--child", kind, "--model", str(model_dir),
                "--tokens", str(args.tokens), "--tokens-per-second", str(args.tokens_per_second),
-               "--threads", str(args.threads), *map(str, clips)]
+               "--threads", str(args.threads), "--repeat", str(args.repeat), *map(str, clips)]
     for key, value in extra.items():
         command += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
     return _json_of(command)
@@ -214,7 +220,7 @@ def ours(kind: str, model_dir: Path, clips: list[Path], args: argparse.Namespace
 def official(python: Path, command: str, ckpt: Path, clips: list[Path], args: argparse.Namespace, *extra: str) -> dict:
     return _json_of([str(python), str(OFFICIAL_SCRIPT), command, str(ckpt), "--audio", *map(str, clips),
                      "--tokens", str(args.tokens), "--tokens-per-second", str(args.tokens_per_second),
-                     "--threads", str(args.threads), *extra])
+                     "--threads", str(args.threads), "--repeat", str(args.repeat), *extra])
 
 
 def cold_start(command: list[str], rounds: int = 2) -> float:
@@ -276,7 +282,8 @@ def report(r: dict, args: argparse.Namespace) -> str:
              f"{m['os']}; Python {m['python']}, onnxruntime {m['onnxruntime']}"
              + (f", official qwen-asr with torch {off['torch']}" if off.get("torch") else "") + f". Measured memory "
              f"read bandwidth: {r['bandwidth_gbs']:.1f} GB/s. {args.threads} threads for every engine; random-weight "
-             f"checkpoints (`{args.config}`, `{args.aligner_config}`); each engine in a fresh process. "
+             f"checkpoints (`{args.config}`, `{args.aligner_config}`); each engine in a fresh process; each "
+             f"transcription figure the best of {args.repeat} runs, on both sides. "
              f"Produced by `python -m benchmarks.speed` on {r['date']}.", ""]
     lines += [f"## Transcription (`{args.config}`)", "",
               "`ttft`: audio in memory to the first token's logits (features, encoder, prefill). `decode`: ms per "
@@ -435,6 +442,8 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=32, help="decode steps timed per clip [32]")
     parser.add_argument("--tokens-per-second", type=float, default=3.0, help="tokens per audio second end to end [3]")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of each transcription measurement, on both sides; the best is kept [2]")
     parser.add_argument("--config", default="full-0.6b",
                         help="random checkpoint config of the ASR model (full-1.7b: the optional 1.7B size) [full-0.6b]")
     parser.add_argument("--aligner-config", default="full-aligner-0.6b",
@@ -450,7 +459,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child == "asr":
         print(json.dumps(measure_asr(args.model, args.clips, args.tokens, args.tokens_per_second, args.threads,
-                                     args.one_window)))
+                                     args.one_window, args.repeat)))
         return
     if args.child == "align":
         print(json.dumps(measure_align(args.model, args.clips[0], args.text, args.threads)))

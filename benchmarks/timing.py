@@ -1,0 +1,7 @@
+"""Shared by both sides of `benchmarks.speed` (official_speed.py imports it from its own folder)."""
+from __future__ import annotations
+
+
+def best_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's smallest value over repeated runs of the same measurement (token counts are equal in all)."""
+    return {key: min(run[key] for run in runs) for key in runs[0]}
