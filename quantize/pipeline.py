@@ -15,6 +15,7 @@ from qwen_asr_edge.errors import InputError
 from qwen_asr_edge.model_dir import (DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, EXTERNAL_DATA_BYTES, finish_model_dir,
                                      open_model_dir, start_model_dir)
 
+from .conv_w8a8 import quantize_convs_w8a8
 from .fusion import fuse_rms_norms, fuse_rotary_embeddings
 from .head import HEAD_NODE, attach_head, detach_head, write_table
 from .ort_format import without_ort_copies
@@ -64,7 +65,10 @@ def apply_recipe(work: Path, graph_files: dict[str, str], embed: dict, recipe: d
         if recipe[part].bits:
             t0 = time.time()
             path = work / graph_files[part]
-            save_graph(quantize_matmuls(onnx.load(str(path)), recipe[part]), path)
+            model = quantize_matmuls(onnx.load(str(path)), recipe[part])
+            if part == ENCODER_CONV and recipe[part].dynamic:
+                model = quantize_convs_w8a8(model)
+            save_graph(model, path)
             log(f"quantized {part} to {recipe[part]} in {time.time() - t0:.1f} s")
     decoder_bits, embed_bits = recipe[DECODER].bits, recipe["embed"].bits
     if not (decoder_bits or embed_bits):

@@ -3,7 +3,8 @@
 Parts: encoder_conv, encoder_transformer, decoder (its MatMul weights) and embed (the token table, which
 is also the tied output head). A precision is `fp32`, `int8:BLOCK` or `int4:BLOCK` (weight-only,
 symmetric blocks of BLOCK input channels, MatMulNBits with accuracy level 4), or `w8a8` (int8 weights per
-column and int8 activations per token, quantize/dynamic.py; not for `embed`); `embed` takes fp32 or int8.
+column and int8 activations per token, quantize/dynamic.py; on `encoder_conv` also its convolutions, with
+int8 activations per 1 s chunk, quantize/conv_w8a8.py; not for `embed`); `embed` takes fp32 or int8.
 `--quant` picks a preset; `--recipe "decoder=int4:32,embed=int8:128"` overrides single parts.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ PRESETS = {
     "int8": "encoder_conv=fp32,encoder_transformer=int8:32,decoder=int8:32,embed=int8:64",
     "int4": "encoder_conv=fp32,encoder_transformer=int4:64,decoder=int4:64,embed=int8:64",
     # Opt-in speed for the compute-bound stages (encoder, prefill, aligner); accuracy: docs/quantization.md.
-    "w8a8": "encoder_conv=fp32,encoder_transformer=w8a8,decoder=w8a8,embed=int8:64",
+    "w8a8": "encoder_conv=w8a8,encoder_transformer=w8a8,decoder=w8a8,embed=int8:64",
 }
 
 

@@ -15,7 +15,7 @@ import onnxruntime as ort
 
 CHUNK_FRAMES = 100
 CHUNK_TOKENS = 13
-CONV_BATCH = 8  # chunks per conv-stem call: each holds 480 x 64 x 50 floats per intermediate (6 MB); 32 cost 1.2 GB more RSS on 60 s, no speed
+CONV_BATCH = 2  # chunks per conv-stem call: 2 is the fastest per chunk for fp32 and w8a8 stems (0.6B, 2 threads: 20.7 and 8.5 ms vs 24.4 and 13.3 at 8; benchmarks in docs/quantization.md)
 WINDOW_BATCH = 8
 
 

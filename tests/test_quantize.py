@@ -140,7 +140,8 @@ def test_quantize_refuses_bad_sources(tiny_model, int8_model, tmp_path, capsys):
 
 
 def test_quant_report(tiny_model, int8_model, tmp_path, capsys):
-    """int8 against fp32: each graph's error is small but not zero, the conv stem (kept fp32) is exact."""
+    """int8 against fp32: each quantized graph's error is small but not zero; the conv stem (kept fp32) is exact
+    up to the order of float sums."""
     clips = [write_clip(tmp_path / f"c{i}.wav", seconds, seed=i) for i, seconds in enumerate((1.4, 9.2))]
     assert main(["quant-report", str(tiny_model), str(int8_model), *map(str, clips), str(tmp_path / "missing.wav"), "--json"]) == 2
     captured = capsys.readouterr()
@@ -148,7 +149,7 @@ def test_quant_report(tiny_model, int8_model, tmp_path, capsys):
     assert [r["file"] for r in rows] == [*map(str, clips), "mean"]
     assert "missing.wav" in captured.err
     for row in rows:
-        assert row["encoder_conv_rel_err"] == 0.0
+        assert row["encoder_conv_rel_err"] < 1e-5
         assert 0 < row["encoder_transformer_rel_err"] < 0.05
         assert 0 < row["prefill_logits_rel_err"] < 0.1
         assert 0 <= row["token_agreement"] <= 1 and row["wer"] >= 0
@@ -259,8 +260,8 @@ def test_rotary_fusion_keeps_the_decoder_outputs(tiny_model, tmp_path):
 
 
 def test_w8a8_preset_transcribes_close_to_fp32(tiny_model, tmp_path):
-    """The w8a8 preset: encoder and decoder MatMuls in W8A8, the head on the shared int8 table; each graph's
-    error against fp32 is small but not zero, the conv stem (kept fp32) exact."""
+    """The w8a8 preset: encoder and decoder MatMuls and the stem's multi-channel convolutions in W8A8, the head
+    on the shared int8 table; each graph's error against fp32 is small but not zero."""
     recipe = make_recipe("w8a8")
     assert str(recipe["decoder"]) == "w8a8" and recipe["decoder"].dynamic and not make_recipe("int8")["decoder"].dynamic
     with pytest.raises(InputError):
@@ -269,9 +270,85 @@ def test_w8a8_preset_transcribes_close_to_fp32(tiny_model, tmp_path):
     decoder = onnx.load(str(w8a8 / "decoder.onnx"), load_external_data=False)
     ops = {n.op_type for n in decoder.graph.node}
     assert "MatMulIntegerToFloat" in ops and "MatMulNBits" in ops  # the layers, and the int8 head
+    stem = [n.op_type for n in onnx.load(str(w8a8 / "encoder_conv.onnx")).graph.node]
+    assert stem.count("Conv") == 1 and stem.count("MatMulIntegerToFloat") == 3  # 2 convs and the output projection
     fp32, quant = Transcriber(tiny_model), Transcriber(w8a8)
     for i, seconds in enumerate((2.2, 9.5)):
         row = compare_file(fp32, quant, str(write_clip(tmp_path / f"test{i}.wav", seconds, seed=60 + i)))
-        assert row["encoder_conv_rel_err"] == 0.0
+        assert 0 < row["encoder_conv_rel_err"] < 0.05
         assert 0 < row["encoder_transformer_rel_err"] < 0.05
         assert 0 < row["prefill_logits_rel_err"] < 0.1
+
+
+def _conv_graph(convs: list[tuple[str, str, np.ndarray, np.ndarray, dict]], channels: int, opset: int) -> onnx.ModelProto:
+    """x [N, channels, H, W] (H and W dynamic) -> Conv nodes (input, output, weight, bias, attributes)."""
+    from onnx import TensorProto, helper, numpy_helper
+    nodes, inits = [], []
+    for x, y, w, b, attrs in convs:
+        nodes.append(helper.make_node("Conv", [x, f"{y}_w", f"{y}_b"], [y], name=f"conv_{y}", **attrs))
+        inits += [numpy_helper.from_array(w, f"{y}_w"), numpy_helper.from_array(b, f"{y}_b")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", channels, "H", "W"])],
+                              [helper.make_tensor_value_info(y, TensorProto.FLOAT, None) for _, y, *_ in convs], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _conv_w8a8_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: tuple[int, int],
+                         pads: tuple[int, int, int, int]) -> np.ndarray:
+    """quantize/conv_w8a8.py's formula in numpy: per-chunk activations, 7-bit per-output-channel weights, the
+    integer convolution summed tap by tap in int64 (no im2col), then scaled."""
+    s_x = np.maximum(np.abs(x).reshape(len(x), -1).max(1), np.float32(1e-30)) * np.float32(1 / 127)
+    q_x = np.rint(x / s_x[:, None, None, None]).astype(np.int64)
+    s_w = (np.abs(w).reshape(len(w), -1).max(1) / 63).astype(np.float32)
+    q_w = np.rint(w / s_w[:, None, None, None]).astype(np.int64)
+    padded = np.pad(q_x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    kh, kw = w.shape[2:]
+    out_h = (padded.shape[2] - kh) // stride[0] + 1
+    out_w = (padded.shape[3] - kw) // stride[1] + 1
+    acc = np.zeros((len(x), len(w), out_h, out_w), np.int64)
+    for a in range(kh):
+        for c in range(kw):
+            window = padded[:, :, a:a + stride[0] * (out_h - 1) + 1:stride[0], c:c + stride[1] * (out_w - 1) + 1:stride[1]]
+            acc += np.einsum("nihw,oi->nohw", window, q_w[:, :, a, c])
+    return (acc.astype(np.float32) * s_x[:, None, None, None] * s_w[None, :, None, None] + b[None, :, None, None])
+
+
+@pytest.mark.parametrize("opset", [17, 20])  # ReduceMax's axes: an attribute before 18, an input from 18 on
+def test_w8a8_convs_compute_the_integer_formula_exactly(opset):
+    """Multi-channel Convs become int8 im2col products equal to the per-chunk formula computed tap by tap in
+    int64, for the stem's 3x3 stride-2 pad-1 shape and a rectangular stride-1 unpadded one, on even and odd
+    sizes, with a chunk at the extremes (every value +-127 against +-63 weights) and an all-zero chunk (the
+    bias exactly); a chunk's result does not depend on what it is batched with; a single-channel Conv stays float."""
+    from qwen_asr_edge.quantize.conv_w8a8 import quantize_convs_w8a8
+    rng = np.random.default_rng(5)
+    ci, co = 12, 7
+    stem = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    w1 = rng.standard_normal((co, ci, 3, 3)).astype(np.float32)
+    w1[0] = np.sign(rng.standard_normal((ci, 3, 3))) * 0.25  # every entry quantizes to +-63
+    w2 = rng.standard_normal((5, ci, 3, 2)).astype(np.float32) * 0.1
+    w3 = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
+    biases = [rng.standard_normal(n).astype(np.float32) for n in (co, 5, 4)]
+    model = _conv_graph([("x", "y1", w1, biases[0], stem), ("x", "y2", w2, biases[1], dict(kernel_shape=[3, 2])),
+                         ("x1", "y3", w3, biases[2], stem)], ci, opset)
+    model.graph.node.insert(0, onnx.helper.make_node("Slice", ["x", "from", "to", "axis"], ["x1"], name="first_channel"))
+    model.graph.initializer.extend(onnx.numpy_helper.from_array(np.array([v], np.int64), n)
+                                   for n, v in (("from", 0), ("to", 1), ("axis", 1)))
+    quantized = quantize_convs_w8a8(model)
+    ops = [n.op_type for n in quantized.graph.node]
+    assert ops.count("MatMulIntegerToFloat") == 2 and ops.count("Conv") == 1
+    session = ort.InferenceSession(quantized.SerializeToString(), providers=["CPUExecutionProvider"])
+    float_session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for h, w in ((16, 10), (15, 9)):
+        x = rng.standard_normal((4, ci, h, w)).astype(np.float32)
+        x[1] = np.where(rng.random((ci, h, w)) < 0.5, 2.0, -2.0)  # q_x = +-127 everywhere
+        x[2] = 0.0
+        y1, y2, y3 = session.run(None, {"x": x})
+        for got, weight, bias, stride, pads in ((y1, w1, biases[0], (2, 2), (1, 1, 1, 1)),
+                                                (y2, w2, biases[1], (1, 1), (0, 0, 0, 0))):
+            expected = _conv_w8a8_reference(x, weight, bias, stride, pads)
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+        assert np.array_equal(y1[2], np.broadcast_to(biases[0][:, None, None], y1[2].shape))
+        assert np.array_equal(y3, float_session.run(["y3"], {"x": x})[0])  # the single-channel conv, untouched
+        alone = session.run(None, {"x": x[3:]})[0]
+        assert np.array_equal(alone[0], y1[3])
+        want = float_session.run(["y1"], {"x": x})[0][3]
+        assert np.sqrt(np.mean((y1[3] - want) ** 2) / np.mean(want ** 2)) < 0.03  # close to the float conv
