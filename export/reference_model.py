@@ -140,8 +140,8 @@ class TextAttention(nn.Module):
         self.q_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
         self.k_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
 
-    def forward(self, x, cos, sin, prefix_k, prefix_v, past_k, past_v):
-        """x [B, S, H]; cos/sin [B, 1, S, hd]; prefix [1, kv, P0, hd]; past [B, kv, P1, hd].
+    def forward(self, x, cos, sin, causal_bias, prefix_k, prefix_v, past_k, past_v):
+        """x [B, S, H]; cos/sin [B, 1, S, hd]; causal_bias [S, P1+S]; prefix [1, kv, P0, hd]; past [B, kv, P1, hd].
 
         Returns (out [B, S, H], present_k, present_v [B, kv, P1+S, hd]). Query heads are grouped as
         [B, kv, g, S, hd] against K/V [B, kv, 1, P, hd], so K/V are never repeated (head h uses kv head h // g)
@@ -164,11 +164,7 @@ class TextAttention(nn.Module):
 
         q = q.reshape(b, self.kv_heads, g, s, self.head_dim)
         scores_prefix = q @ prefix_k.unsqueeze(2).transpose(-1, -2)  # [B, kv, g, S, P0] (prefix broadcast over B)
-        scores_past = q @ present_k.unsqueeze(2).transpose(-1, -2)  # [B, kv, g, S, P1+S]
-        p1 = past_k.shape[2]
-        query_pos = torch.arange(s, device=x.device) + p1
-        key_pos = torch.arange(present_k.shape[2], device=x.device)
-        scores_past = scores_past.masked_fill(key_pos[None, :] > query_pos[:, None], float("-inf"))
+        scores_past = q @ present_k.unsqueeze(2).transpose(-1, -2) + causal_bias  # [B, kv, g, S, P1+S]
         probs = torch.softmax(torch.cat([scores_prefix, scores_past], dim=-1), dim=-1)
         p0 = prefix_k.shape[2]
         out = probs[..., :p0] @ prefix_v.unsqueeze(2) + probs[..., p0:] @ present_v.unsqueeze(2)  # [B, kv, g, S, hd]
@@ -195,8 +191,9 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.mlp = MLP(cfg)
 
-    def forward(self, h, cos, sin, prefix_k, prefix_v, past_k, past_v):
-        attn, present_k, present_v = self.self_attn(self.input_layernorm(h), cos, sin, prefix_k, prefix_v, past_k, past_v)
+    def forward(self, h, cos, sin, causal_bias, prefix_k, prefix_v, past_k, past_v):
+        attn, present_k, present_v = self.self_attn(self.input_layernorm(h), cos, sin, causal_bias,
+                                                    prefix_k, prefix_v, past_k, past_v)
         h = h + attn
         return h + self.mlp(self.post_attention_layernorm(h)), present_k, present_v
 
@@ -216,13 +213,24 @@ class TextModel(nn.Module):
         emb = torch.cat([freqs, freqs], dim=-1).unsqueeze(1)  # [B, 1, S, hd]
         return emb.cos(), emb.sin()
 
+    @staticmethod
+    def causal_bias(new: int, past: int, device: torch.device) -> torch.Tensor:
+        """[new, past + new]: -inf where a key comes after the query (query i sits at past + i), else 0. Added to
+        the scores once per layer: ONNX Runtime's Where, which masked_fill exports to, took 3.4x an Add's time on
+        the aligner's [16, 1070, 1070] scores (105 vs 31 ms)."""
+        query_pos = torch.arange(new, device=device) + past
+        key_pos = torch.arange(past + new, device=device)
+        zero = torch.zeros((), device=device)
+        return torch.where(key_pos[None, :] > query_pos[:, None], zero - float("inf"), zero)
+
     def forward(self, inputs_embeds, position_ids, caches):
         """caches: per layer (prefix_k, prefix_v, past_k, past_v). Returns (normed hidden [B,S,H], presents)."""
         cos, sin = self.rope(position_ids)
+        causal_bias = self.causal_bias(inputs_embeds.shape[1], caches[0][2].shape[2], inputs_embeds.device)
         h = inputs_embeds
         presents = []
         for layer, cache in zip(self.layers, caches):
-            h, present_k, present_v = layer(h, cos, sin, *cache)
+            h, present_k, present_v = layer(h, cos, sin, causal_bias, *cache)
             presents += [present_k, present_v]
         return self.norm(h), presents
 
