@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from .dynamic import activation_constants, quantize_weight, zero_points_like
 from .graph_edit import replace_nodes
@@ -71,7 +71,7 @@ class _ConvRewrite:
         return self.add("Mul", [floor, self.c["limit"]], "chunk_scale")
 
     def build(self) -> list[onnx.NodeProto]:
-        x, w = self.node.input[0], self.node.input[1]
+        x = self.node.input[0]
         bias = self.node.input[2] if len(self.node.input) > 2 and self.node.input[2] else None
         attrs = _attributes(self.node)
         co, ci, kh, kw = self.weight.shape
