@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from .graph_edit import replace_nodes
 from .head import MS_DOMAIN
