@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from .dynamic import activation_constants, quantize_weight, zero_points_like
+from .dynamic import absmax_scale, activation_constants, quantize_weight, zero_points_like
 from .graph_edit import replace_nodes
 from .head import MS_DOMAIN
 
@@ -59,17 +59,6 @@ class _ConvRewrite:
         self.nodes.append(helper.make_node(op, inputs, [out], name=out, domain=domain, **attrs))
         return out
 
-    def chunk_scale(self, x: str) -> str:
-        """s_x [N]: max |x| over everything but the batch axis, over 127."""
-        axes = [1, 2, 3]
-        absolute = self.add("Abs", [x], "abs")
-        if self.opset >= 18:
-            amax = self.add("ReduceMax", [absolute, self.const("axes", np.array(axes, np.int64))], "amax", keepdims=0)
-        else:
-            amax = self.add("ReduceMax", [absolute], "amax", keepdims=0, axes=axes)
-        floor = self.add("Max", [amax, self.c["tiny"]], "amax_floor")
-        return self.add("Mul", [floor, self.c["limit"]], "chunk_scale")
-
     def build(self) -> list[onnx.NodeProto]:
         x = self.node.input[0]
         bias = self.node.input[2] if len(self.node.input) > 2 and self.node.input[2] else None
@@ -77,7 +66,8 @@ class _ConvRewrite:
         co, ci, kh, kw = self.weight.shape
         strides = attrs.get("strides", [1, 1])
         pads = attrs.get("pads", [0, 0, 0, 0])
-        scale = self.chunk_scale(x)
+        scale_nodes, scale = absmax_scale(x, self.prefix, "chunk_axes", 0, self.c, self.opset)  # s_x [N]
+        self.nodes += scale_nodes
         zero_points = self.prefix + "zero_points"
         self.nodes += zero_points_like(scale, zero_points)
         q = self.add("QuantizeLinear", [x, scale, zero_points], "q", axis=0)

@@ -40,10 +40,15 @@ def quantize_weight(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scales.astype(np.float32)
 
 
+REDUCED_AXES = {"last_axis": [-1], "chunk_axes": [1, 2, 3]}  # per token (MatMuls), per chunk (conv_w8a8.py)
+
+
 def activation_constants(graph: onnx.GraphProto) -> dict[str, str]:
-    """The constants the activation quantization needs, added to the graph unless an earlier pass did."""
+    """The constants the activation quantization needs, added to the graph unless an earlier pass did (the ones a
+    graph does not read are dropped again by replace_nodes)."""
     values = {"tiny": np.array(1e-30, np.float32), "limit": np.array(1.0 / ACTIVATION_LIMIT, np.float32),
-              "zero_point": np.array(ZERO_POINT, np.uint8), "last_axis": np.array([-1], np.int64)}
+              "zero_point": np.array(ZERO_POINT, np.uint8),
+              **{key: np.array(axes, np.int64) for key, axes in REDUCED_AXES.items()}}
     present = {t.name for t in graph.initializer}
     names = {key: f"w8a8/{key}" for key in values}
     graph.initializer.extend(numpy_helper.from_array(value, names[key]) for key, value in values.items()
@@ -58,28 +63,36 @@ def zero_points_like(scale: str, name: str) -> list[onnx.NodeProto]:
                              value=numpy_helper.from_array(np.array([ZERO_POINT], np.uint8)))]
 
 
+def absmax_scale(x: str, p: str, axes: str, keepdims: int, c: dict[str, str],
+                 opset: int) -> tuple[list[onnx.NodeProto], str]:
+    """Nodes computing `p`scale = max(max |x| over REDUCED_AXES[axes], 1e-30) / 127. ReduceMax takes its axes as
+    an input from opset 18 on, as an attribute before."""
+    inputs = {"inputs": [p + "abs", c[axes]]} if opset >= 18 else {"inputs": [p + "abs"], "axes": REDUCED_AXES[axes]}
+    nodes = [
+        helper.make_node("Abs", [x], [p + "abs"], name=p + "Abs"),
+        helper.make_node("ReduceMax", outputs=[p + "amax"], name=p + "ReduceMax", keepdims=keepdims, **inputs),
+        helper.make_node("Max", [p + "amax", c["tiny"]], [p + "amax_floor"], name=p + "Max"),
+        helper.make_node("Mul", [p + "amax_floor", c["limit"]], [p + "scale"], name=p + "Scale"),
+    ]
+    return nodes, p + "scale"
+
+
 def _activation_nodes(x: str, c: dict[str, str], opset: int) -> tuple[list[onnx.NodeProto], str, str]:
     """Nodes computing (q_x uint8, s_x [..., 1]) from activation `x`. The rounding is one per-axis QuantizeLinear
     over the rows of x flattened to 2-D (round half to even, as Round; bit-identical to Div, Round, Add and Cast,
-    and 3x faster on 145 rows of 1024). ReduceMax takes its axes as an input from opset 18 on, as an attribute
-    before."""
+    and 3x faster on 145 rows of 1024)."""
     p = f"{x}/w8a8/"
-    axes = {"inputs": [p + "abs", c["last_axis"]]} if opset >= 18 else {"inputs": [p + "abs"], "axes": [-1]}
-    reduce_max = helper.make_node("ReduceMax", outputs=[p + "amax"], name=p + "ReduceMax", keepdims=1, **axes)
-    nodes = [
-        helper.make_node("Abs", [x], [p + "abs"], name=p + "Abs"),
-        reduce_max,
-        helper.make_node("Max", [p + "amax", c["tiny"]], [p + "amax_floor"], name=p + "Max"),
-        helper.make_node("Mul", [p + "amax_floor", c["limit"]], [p + "scale"], name=p + "Scale"),
+    nodes, scale = absmax_scale(x, p, "last_axis", 1, c, opset)
+    nodes += [
         helper.make_node("Flatten", [x], [p + "rows"], name=p + "Flatten", axis=-1),
-        helper.make_node("Reshape", [p + "scale", c["last_axis"]], [p + "row_scale"], name=p + "RowScale"),
+        helper.make_node("Reshape", [scale, c["last_axis"]], [p + "row_scale"], name=p + "RowScale"),
         *zero_points_like(p + "row_scale", p + "zero_points"),
         helper.make_node("QuantizeLinear", [p + "rows", p + "row_scale", p + "zero_points"], [p + "q_rows"],
                          name=p + "QuantizeLinear", axis=0),
         helper.make_node("Shape", [x], [p + "shape"], name=p + "Shape"),
         helper.make_node("Reshape", [p + "q_rows", p + "shape"], [p + "q"], name=p + "Reshape"),
     ]
-    return nodes, p + "q", p + "scale"
+    return nodes, p + "q", scale
 
 
 def quantize_matmuls_w8a8(model: onnx.ModelProto, exclude: Sequence[str] = (),
