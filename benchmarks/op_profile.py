@@ -84,7 +84,7 @@ def main() -> None:
             started = time.perf_counter()
             logits, prefix = model.decoder.run(prompt[None], np.arange(len(ids))[None], empty, empty)
             wall = time.perf_counter() - started
-            report(f"prefill of {len(ids)} tokens", wall, model.decoder.session, args.top)
+            report(f"prefill of {len(ids)} tokens", wall, model.decoder.session_for(len(ids)), args.top)
             profiled_sessions(Path(tmp) / "decode")
             from qwen_asr_edge.sessions import make_session
             from qwen_asr_edge.model_dir import DECODER

@@ -45,8 +45,9 @@ from .flops import audio_tokens, decoder_flops, encoder_flops, gemm_gflops
 from .quantization import REPO, _ort_version, build_models, part_sizes, peak_rss_mb, random_checkpoint
 from .timing import best_of
 
-OURS = ("int4", "w8a8", "int8", "fp32")
-FLOOR_ENGINES = ("int4", "w8a8")  # set against the compute floor: the smallest, and the fastest on compute
+OURS = ("int4", "fast", "w8a8", "int8", "fp32")
+ALIGNER_ENGINES = ("int4", "w8a8", "int8", "fp32")  # an aligner quantized `fast` is its w8a8 (quantize/recipe.py)
+FLOOR_ENGINES = ("int4", "fast", "w8a8")  # set against the compute floor: the smallest, the fastest overall and on compute
 GEMM_NAMES = {"fp32": "float32 MatMul", "int4": "int4 MatMulNBits with int8 compute",
               "w8a8": "w8a8 (per-token int8 activations, MatMulIntegerToFloat)"}
 SECONDS = (1, 10, 60, 300)
@@ -89,8 +90,9 @@ def machine_description() -> dict:
 
 def decode_bytes_per_token(model_dir: Path) -> int:
     """Weight bytes read per generated token: the decoder graph with its external data, and the embedding table,
-    which the tied output head reads whole for every token (lookups of one row are negligible)."""
-    return sum(p.stat().st_size for p in model_dir.iterdir() if p.name.startswith(("decoder", "embed_tokens")))
+    which the tied output head reads whole for every token (lookups of one row are negligible); not a
+    `decoder_prefill` graph, which only runs the prompt."""
+    return sum(p.stat().st_size for p in model_dir.iterdir() if p.name.startswith(("decoder.", "embed_tokens")))
 
 
 # --- inputs ------------------------------------------------------------------------------------------------
@@ -399,7 +401,7 @@ def run(args: argparse.Namespace, audio_dir: Path) -> dict:
         v["cold_start_s"] = cold_start([sys.executable, "-m", "qwen_asr_edge", "transcribe", str(clips[1]), "-m",
                                         str(model_dir), "--max-new-tokens", "8", "-t", str(args.threads), "--no-progress"])
         result["ours"][name] = v
-    aligners = build_models(args.aligner_config, OURS)
+    aligners = build_models(args.aligner_config, ALIGNER_ENGINES)
     text = align_text(ALIGN_SECONDS)
     result["aligner"] = {"engines": {}}
     for name, model_dir in aligners.items():

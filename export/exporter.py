@@ -123,15 +123,15 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
         if static:
             attach_fp32_head(work, graphs[DECODER_PREFILL][0], embed, table.shape)
     del model
-    graph_files = {name: file for name, (file, _, _, _) in graphs.items()}
-    embed = apply_recipe(work, graph_files, embed, precisions, log)
+    graph_section = {name: {"file": file, "inputs": ins, "outputs": outs} for name, (file, _, ins, outs) in graphs.items()}
+    embed, graph_section = apply_recipe(work, graph_section, embed, precisions, log)
     tokenizer.save(str(work / "tokenizer.json"))
     manifest = {
         "kind": cfg.kind,
         "exporter_version": __version__,
         "model": _model_section(cfg, tokenizer),
         "quantization": recipe_summary(quant, precisions),
-        "graphs": {name: {"file": file, "inputs": ins, "outputs": outs} for name, (file, _, ins, outs) in graphs.items()},
+        "graphs": graph_section,
         "embed_tokens": embed,
         "tokenizer": {"file": "tokenizer.json", "official_regex_fix": regex_fixed},
     }

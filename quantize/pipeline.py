@@ -12,7 +12,7 @@ import onnx
 from onnx.external_data_helper import load_external_data_for_model
 
 from qwen_asr_edge.errors import InputError
-from qwen_asr_edge.model_dir import (DECODER, ENCODER_CONV, ENCODER_TRANSFORMER, EXTERNAL_DATA_BYTES, finish_model_dir,
+from qwen_asr_edge.model_dir import (DECODER, DECODER_PREFILL, ENCODER_CONV, ENCODER_TRANSFORMER, EXTERNAL_DATA_BYTES, finish_model_dir,
                                      open_model_dir, start_model_dir)
 
 from .conv_w8a8 import quantize_convs_w8a8
@@ -20,7 +20,7 @@ from .fusion import fuse_rms_norms, fuse_rotary_embeddings
 from .head import HEAD_NODE, attach_head, detach_head, write_table
 from .ort_format import without_ort_copies
 from .qdq import QDQ_OPS, apply_qdq, collect_calibration_feeds
-from .recipe import Precision, make_recipe
+from .recipe import PREFILL, Precision, make_recipe
 from .weights import quantize_matmuls
 
 ALIGNER_LOGITS = "slot_logits"
@@ -58,49 +58,63 @@ def attach_fp32_head(work: Path, decoder_file: str, section: dict, shape: tuple[
     save_graph(model, work / decoder_file)
 
 
-def apply_recipe(work: Path, graph_files: dict[str, str], embed: dict, recipe: dict[str, Precision],
-                 log: Callable[[str], None]) -> dict:
-    """Quantize the fp32 graphs in `work` in place as `recipe` says; returns the new embed section."""
+def apply_recipe(work: Path, graphs: dict[str, dict], embed: dict, recipe: dict[str, Precision],
+                 log: Callable[[str], None]) -> tuple[dict, dict[str, dict]]:
+    """Quantize the fp32 graphs in `work` in place as `recipe` says; returns the new embed section and the
+    graphs section (`graphs`: name -> {"file", ...}), with a `decoder_prefill` copy of the decoder's entry
+    if the recipe has a prefill precision and the model is an ASR one."""
     for part in (ENCODER_CONV, ENCODER_TRANSFORMER):
         if recipe[part].bits:
             t0 = time.time()
-            path = work / graph_files[part]
+            path = work / graphs[part]["file"]
             model = quantize_matmuls(onnx.load(str(path)), recipe[part])
             if part == ENCODER_CONV and recipe[part].dynamic:
                 model = quantize_convs_w8a8(model)
             save_graph(model, path)
             log(f"quantized {part} to {recipe[part]} in {time.time() - t0:.1f} s")
-    decoder_bits, embed_bits = recipe[DECODER].bits, recipe["embed"].bits
-    if not (decoder_bits or embed_bits):
-        return embed
+    prefill = recipe.get(PREFILL)
+    if not (recipe[DECODER].bits or recipe["embed"].bits or prefill):
+        return embed, graphs
     t0 = time.time()
-    path = work / graph_files[DECODER]
+    fp32_decoder = work / graphs[DECODER]["file"]
+    tied = any(node.name == HEAD_NODE for node in onnx.load(str(fp32_decoder), load_external_data=False).graph.node)
+    precisions = {DECODER: recipe[DECODER]}  # the graphs to write from the fp32 decoder, prefill first (below)
+    if prefill and not tied:  # an aligner's one pass over its prompt is a prefill
+        precisions[DECODER] = prefill
+    elif prefill:
+        if DECODER_PREFILL in graphs:
+            raise InputError("a prefill precision is for dynamic-shape models; this one has its own static prefill graph")
+        graphs = {**graphs, DECODER_PREFILL: {**graphs[DECODER], "file": "decoder_prefill.onnx"}}
+        precisions = {DECODER_PREFILL: prefill, **precisions}  # it reads the fp32 decoder the other one replaces
     table = np.load(work / embed["file"], allow_pickle=False, mmap_mode="r")
     vocab, hidden = table.shape
-    model = onnx.load(str(path), load_external_data=False)
-    tied = any(node.name == HEAD_NODE for node in model.graph.node)  # ASR; an aligner has its own classifier
-    if tied:
-        detach_head(model, hidden)
-    if decoder_bits:
-        load_external_data_for_model(model, str(work))
-        model = fuse_rotary_embeddings(fuse_rms_norms(model))
+    section = write_table(work, table, recipe["embed"].block_size) if recipe["embed"].bits else embed
+    del table
+    for name, precision in precisions.items():
+        model = onnx.load(str(fp32_decoder), load_external_data=False)
         if tied:
-            model = quantize_matmuls(model, recipe[DECODER])
-        else:  # the classifier stays at 8 bits, like a tied head
-            classifier = [node.name for node in model.graph.node if node.output[0] == ALIGNER_LOGITS]
-            model = quantize_matmuls(model, recipe[DECODER], exclude=classifier)
-            model = quantize_matmuls(model, Precision(8, recipe["embed"].block_size or 64), include=classifier)
-    if embed_bits:
-        section = write_table(work, table, recipe["embed"].block_size)
-        del table
+            detach_head(model, hidden)
+        if precision.bits:
+            load_external_data_for_model(model, str(work))
+            model = quantize_decoder(fuse_rotary_embeddings(fuse_rms_norms(model)), precision, recipe["embed"], tied)
+        if tied:
+            attach_head(model, work, section, vocab, hidden)
+        save_graph(model, work / graphs[name]["file"])
+    if section is not embed:
         (work / embed["file"]).unlink()
-        embed = section
+    done = ", ".join(f"{name} to {precision}" for name, precision in precisions.items())
+    log(f"quantized {done} and the embedding table{'/head' if tied else ''} to {recipe['embed']} "
+        f"in {time.time() - t0:.1f} s")
+    return section, graphs
+
+
+def quantize_decoder(model: onnx.ModelProto, precision: Precision, embed: Precision, tied: bool) -> onnx.ModelProto:
+    """The decoder's MatMuls at `precision`; an aligner's classifier at 8 bits, like a tied head."""
     if tied:
-        attach_head(model, work, embed, vocab, hidden)
-    save_graph(model, path)
-    log(f"quantized decoder to {recipe[DECODER]} and the embedding table{'/head' if tied else ''} to "
-        f"{recipe['embed']} in {time.time() - t0:.1f} s")
-    return embed
+        return quantize_matmuls(model, precision)
+    classifier = [node.name for node in model.graph.node if node.output[0] == ALIGNER_LOGITS]
+    model = quantize_matmuls(model, precision, exclude=classifier)
+    return quantize_matmuls(model, Precision(8, embed.block_size or 64), include=classifier)
 
 
 def recipe_summary(quant: str, recipe: dict[str, Precision]) -> dict:
@@ -125,17 +139,17 @@ def quantize_model_dir(src: str | Path, out: str | Path, quant: str, overrides: 
     feeds = collect_calibration_feeds(source.path, calibration, log) if quant == "qdq" else {}
     work = start_model_dir(out)
     shutil.copytree(source.path, work)
-    graph_files = {name: meta["file"] for name, meta in source.manifest["graphs"].items()}
     manifest, stale = without_ort_copies(dict(source.manifest))  # .ort copies of the source graphs would be wrong here
     for name in stale:
         (work / name).unlink()
     if recipe is None:
         every_op = source.static is not None
-        apply_qdq(work, graph_files, feeds, log, every_op)
+        apply_qdq(work, {name: meta["file"] for name, meta in manifest["graphs"].items()}, feeds, log, every_op)
         manifest["quantization"] = {"recipe": "qdq", "activations": "uint16", "weights": "uint8",
                                     "ops": "all" if every_op else QDQ_OPS, "calibration_files": len(calibration)}
     else:
-        manifest["embed_tokens"] = apply_recipe(work, graph_files, manifest["embed_tokens"], recipe, log)
+        manifest["embed_tokens"], manifest["graphs"] = apply_recipe(work, manifest["graphs"], manifest["embed_tokens"],
+                                                                    recipe, log)
         manifest["quantization"] = recipe_summary(quant, recipe)
     finish_model_dir(work, out, manifest)
     log(f"quantized {out} ({sum(p.stat().st_size for p in out.iterdir()) / 1e6:.1f} MB) in {time.time() - started:.1f} s")

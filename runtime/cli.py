@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("checkpoint", help="checkpoint directory (official `thinker.*` or transformers-native -hf layout)")
     exp.add_argument("out_dir", help="output model directory")
     recipe_help = "per-part overrides, e.g. 'decoder=int4:32,embed=int8:128' (parts: encoder_conv, " \
-                  "encoder_transformer, decoder, embed; see docs/quantization.md)"
+                  "encoder_transformer, decoder, embed, prefill; see docs/quantization.md)"
     exp.add_argument("--quant", default="fp32", choices=sorted(PRESETS), help="weight precision preset [fp32]")
     exp.add_argument("--recipe", default="", help=recipe_help)
     exp.add_argument("--static", action="store_true",
@@ -270,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     qu.add_argument("out_dir")
     qu.add_argument("--quant", default="int4", choices=sorted(set(PRESETS) - {"fp32"}) + ["qdq"],
                     help="weight-only preset (int4, int8); w8a8: int8 weights and per-token int8 activations "
-                         "(opt-in, docs/quantization.md); or qdq: 16-bit activations / 8-bit weights for NPUs [int4]")
+                         "(opt-in, docs/quantization.md); fast: w8a8 encoder and prompt, int4 decode steps (both "
+                         "decoders in memory); or qdq: 16-bit activations / 8-bit weights for NPUs [int4]")
     qu.add_argument("--recipe", default="", help=recipe_help)
     qu.add_argument("--calibration", nargs="+", metavar="AUDIO", help="files or directories of speech (qdq only)")
     qu.add_argument("--ort", action="store_true", help="also write ORT-format copies of the quantized graphs (mobile)")

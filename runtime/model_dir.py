@@ -24,7 +24,9 @@ MANIFEST = "manifest.json"
 ENCODER_CONV = "encoder_conv"
 ENCODER_TRANSFORMER = "encoder_transformer"
 DECODER = "decoder"
-DECODER_PREFILL = "decoder_prefill"  # static models only: the decoder over a block of prompt tokens
+# The decoder over a block of prompt tokens: in static models a graph of that fixed shape; in dynamic ones
+# (optional, the `prefill` recipe part) the decoder graph at another precision, run for calls of many tokens.
+DECODER_PREFILL = "decoder_prefill"
 # A graph with more weight bytes than this keeps them in `<file>.data` (and protobuf files stop at 2 GB):
 # ONNX Runtime maps that file instead of copying every weight out of the parsed protobuf. Measured on the 0.6B
 # int4 model (a cold 1 s transcription, alternating runs): peak 912 MiB against 999-1023 MiB single-file, wall

@@ -94,13 +94,14 @@ class Transcriber:
         self.model_dir: ModelDir = open_model_dir(model_dir, expected_kind="asr")
         m, static = self.model_dir.model, self.model_dir.static
         self.provider = usable_provider(provider, static is not None)
-        graphs = (ENCODER_CONV, ENCODER_TRANSFORMER, DECODER) + (() if static is None else (DECODER_PREFILL,))
+        graphs = (ENCODER_CONV, ENCODER_TRANSFORMER, DECODER)
+        graphs += (DECODER_PREFILL,) if DECODER_PREFILL in self.model_dir.manifest["graphs"] else ()
         sessions, self.tokenizer = load_parts(self.model_dir, graphs, threads, self.provider, ort_format)
         table = EmbeddingTable.load(self.model_dir.path, self.model_dir.manifest["embed_tokens"])
         layout = (m["num_layers"], m["num_kv_heads"], m["head_dim"])
         if static is None:
             self.encoder = AudioEncoder(sessions[ENCODER_CONV], sessions[ENCODER_TRANSFORMER], m["window_chunks"])
-            self.decoder = Decoder(sessions[DECODER], table, *layout)
+            self.decoder = Decoder(sessions[DECODER], table, *layout, prefill_session=sessions.get(DECODER_PREFILL))
         else:
             self.encoder = StaticAudioEncoder(sessions[ENCODER_CONV], sessions[ENCODER_TRANSFORMER], m["window_chunks"],
                                               static["mask_bias"])

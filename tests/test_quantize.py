@@ -352,3 +352,59 @@ def test_w8a8_convs_compute_the_integer_formula_exactly(opset):
         assert np.array_equal(alone[0], y1[3])
         want = float_session.run(["y1"], {"x": x})[0][3]
         assert np.sqrt(np.mean((y1[3] - want) ** 2) / np.mean(want ** 2)) < 0.03  # close to the float conv
+
+
+def test_fast_preset_prefills_on_w8a8_graph_and_steps_on_int4_graph(tiny_model, tmp_path):
+    """`fast`: a w8a8 copy of the decoder (decoder_prefill) runs every call of PREFILL_ROWS or more new token
+    rows, the int4 decoder the narrower ones; each call's outputs are exactly its graph's own outputs on the
+    same inputs, and either graph continues the other's cache. The aligner's one pass takes the prefill
+    precision, with no second graph."""
+    from qwen_asr_edge.decoder import PREFILL_ROWS, Decoder
+    from qwen_asr_edge.sessions import make_session
+
+    fast = quantize_model_dir(tiny_model, tmp_path / "fast", "fast", "decoder=int4:16", **QUIET)
+    manifest = json.loads((fast / "manifest.json").read_text())
+    assert manifest["graphs"]["decoder_prefill"]["file"] == "decoder_prefill.onnx"
+    assert manifest["quantization"]["prefill"] == "w8a8" and manifest["quantization"]["decoder"] == "int4:16"
+    ops = {name: {n.op_type for n in onnx.load(str(fast / f"{name}.onnx")).graph.node} for name in ("decoder", "decoder_prefill")}
+    assert "MatMulIntegerToFloat" in ops["decoder_prefill"] and "MatMulIntegerToFloat" not in ops["decoder"]
+    assert [f for f in manifest["files"] if f.startswith("embed_tokens")] == ["embed_tokens.q8.npy", "embed_tokens.scales.npy"]
+
+    asr = Transcriber(fast, threads=1)
+    m = manifest["model"]
+    layout = (m["num_layers"], m["num_kv_heads"], m["head_dim"])
+    alone = {name: Decoder(make_session(fast / f"{name}.onnx", 1), asr.decoder.embed, *layout)
+             for name in ("decoder", "decoder_prefill")}
+    rng = np.random.default_rng(5)
+    prompt = rng.standard_normal((1, 40, m["hidden_size"])).astype(np.float32)
+    empty = asr.decoder.empty_cache()
+
+    def call(decoder, embeds, start, prefix):
+        positions = np.arange(start, start + embeds.shape[1])[None].repeat(len(embeds), 0)
+        logits, present = decoder.run(embeds, positions, prefix, decoder.empty_cache(len(embeds)))
+        return [logits, *present.keys, *present.values]
+
+    def assert_same(got, want):
+        for have, expected in zip(got, want):
+            np.testing.assert_array_equal(have, expected)
+
+    got = call(asr.decoder, prompt, 0, empty)
+    assert_same(got, call(alone["decoder_prefill"], prompt, 0, empty))
+    prefix = type(empty)(tuple(got[1:1 + layout[0]]), tuple(got[1 + layout[0]:]))
+    for rows in (1, PREFILL_ROWS - 1, PREFILL_ROWS):
+        step = rng.standard_normal((rows, 1, m["hidden_size"])).astype(np.float32)
+        want = "decoder_prefill" if rows >= PREFILL_ROWS else "decoder"
+        other = "decoder" if rows >= PREFILL_ROWS else "decoder_prefill"
+        got = call(asr.decoder, step, 40, prefix)
+        assert_same(got, call(alone[want], step, 40, prefix))
+        assert not np.array_equal(got[0], call(alone[other], step, 40, prefix)[0])
+    row = compare_file(Transcriber(tiny_model), asr, str(write_clip(tmp_path / "clip.wav", 3.0, seed=8)))
+    assert 0 < row["encoder_conv_rel_err"] < 0.05 and 0 < row["prefill_logits_rel_err"] < 0.1
+
+    from qwen_asr_edge.export import export_checkpoint
+    from qwen_asr_edge.export.random_checkpoint import write_random_checkpoint
+    aligner = export_checkpoint(write_random_checkpoint(tmp_path / "ckpt", "tiny-aligner"), tmp_path / "aligner",
+                                quant="fast", log=lambda msg: None)
+    manifest = json.loads((aligner / "manifest.json").read_text())
+    assert "decoder_prefill" not in manifest["graphs"]
+    assert "MatMulIntegerToFloat" in {n.op_type for n in onnx.load(str(aligner / "decoder.onnx")).graph.node}
