@@ -85,12 +85,12 @@ def export_checkpoint(ckpt_dir: str | Path, out_dir: str | Path, quant: str = "f
     `static`: static-shape NPU graphs of an ASR model (fp32 only; `quantize --quant qdq` makes the NPU's
     16/8-bit version), with a `kv_capacity`-slot decoder cache and prompt blocks of `prefill_tokens`."""
     ckpt_dir, out_dir = Path(ckpt_dir), Path(out_dir)
-    precisions = make_recipe(quant, recipe)
     if not ckpt_dir.is_dir():
         raise ModelDirError(f"{ckpt_dir}: checkpoint directory does not exist")
     if (ckpt_dir / "manifest.json").is_file():
         raise ModelDirError(f"{ckpt_dir}: this is already an exported model directory, not a checkpoint")
     cfg = load_config(ckpt_dir)
+    precisions = make_recipe(quant, recipe, cfg.kind)
     if static and (cfg.kind != "asr" or quant != "fp32" or recipe):
         raise InputError("--static exports fp32 graphs of an ASR model; quantize them for the NPU afterwards "
                          "with `qwen-asr-edge quantize DIR OUT --quant qdq --calibration AUDIO`")

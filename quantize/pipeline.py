@@ -62,7 +62,7 @@ def apply_recipe(work: Path, graphs: dict[str, dict], embed: dict, recipe: dict[
                  log: Callable[[str], None]) -> tuple[dict, dict[str, dict]]:
     """Quantize the fp32 graphs in `work` in place as `recipe` says; returns the new embed section and the
     graphs section (`graphs`: name -> {"file", ...}), with a `decoder_prefill` copy of the decoder's entry
-    if the recipe has a prefill precision and the model is an ASR one."""
+    if the recipe has a prefill precision."""
     for part in (ENCODER_CONV, ENCODER_TRANSFORMER):
         if recipe[part].bits:
             t0 = time.time()
@@ -79,9 +79,7 @@ def apply_recipe(work: Path, graphs: dict[str, dict], embed: dict, recipe: dict[
     fp32_decoder = work / graphs[DECODER]["file"]
     tied = any(node.name == HEAD_NODE for node in onnx.load(str(fp32_decoder), load_external_data=False).graph.node)
     precisions = {DECODER: recipe[DECODER]}  # the graphs to write from the fp32 decoder, prefill first (below)
-    if prefill and not tied:  # an aligner's one pass over its prompt is a prefill
-        precisions[DECODER] = prefill
-    elif prefill:
+    if prefill:
         if DECODER_PREFILL in graphs:
             raise InputError("a prefill precision is for dynamic-shape models; this one has its own static prefill graph")
         graphs = {**graphs, DECODER_PREFILL: {**graphs[DECODER], "file": "decoder_prefill.onnx"}}
@@ -134,7 +132,7 @@ def quantize_model_dir(src: str | Path, out: str | Path, quant: str, overrides: 
     if quant == "qdq" and not calibration:
         raise InputError("--quant qdq needs calibration audio (--calibration FILES_OR_DIRS): real speech like the "
                          "model's input, a few dozen utterances")
-    recipe = None if quant == "qdq" else make_recipe(quant, overrides)
+    recipe = None if quant == "qdq" else make_recipe(quant, overrides, source.kind)
     started = time.time()
     feeds = collect_calibration_feeds(source.path, calibration, log) if quant == "qdq" else {}
     work = start_model_dir(out)

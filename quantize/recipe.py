@@ -58,8 +58,9 @@ class Precision:
         return cls(int(name[3:]), size)
 
 
-def make_recipe(quant: str, overrides: str = "") -> dict[str, Precision]:
-    """The preset `quant` with `part=precision` overrides (comma-separated) applied; `prefill` only if given."""
+def make_recipe(quant: str, overrides: str = "", kind: str = "asr") -> dict[str, Precision]:
+    """The preset `quant` with `part=precision` overrides (comma-separated) applied; `prefill` only if given,
+    and for an aligner (`kind`) it becomes the decoder's precision: the aligner's one pass is a prefill."""
     if quant not in PRESETS:
         raise InputError(f"--quant {quant}: choose one of {', '.join(PRESETS)}")
     recipe: dict[str, Precision] = {}
@@ -74,4 +75,6 @@ def make_recipe(quant: str, overrides: str = "") -> dict[str, Precision]:
     if recipe["embed"].bits == 4:
         raise InputError("embed=int4: the table is also the output head, which stays at 8 bits or more "
                          "(int4 heads flip near-tied tokens)")
+    if kind == "aligner" and PREFILL in recipe:
+        recipe["decoder"] = recipe.pop(PREFILL)
     return recipe

@@ -406,5 +406,6 @@ def test_fast_preset_prefills_on_w8a8_graph_and_steps_on_int4_graph(tiny_model, 
     aligner = export_checkpoint(write_random_checkpoint(tmp_path / "ckpt", "tiny-aligner"), tmp_path / "aligner",
                                 quant="fast", log=lambda msg: None)
     manifest = json.loads((aligner / "manifest.json").read_text())
-    assert "decoder_prefill" not in manifest["graphs"]
+    assert "decoder_prefill" not in manifest["graphs"] and manifest["quantization"]["decoder"] == "w8a8"
+    assert "prefill" not in manifest["quantization"]
     assert "MatMulIntegerToFloat" in {n.op_type for n in onnx.load(str(aligner / "decoder.onnx")).graph.node}
