@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.streaming import ReencodeStream, speech_with_pauses
+from benchmarks.streaming import ReencodeStream, same_work_growth, speech_with_pauses
 from qwen_asr_edge import Transcriber
 from qwen_asr_edge.audio import load_audio
 from qwen_asr_edge.export import export_checkpoint
@@ -252,3 +252,12 @@ def _official_run(trained: Path, clip: Path, out: Path) -> str:
     run_reference("official_streaming.py", ckpt, out, "--audio", clip, "--max-new-tokens", 32,
                   "--piece-seconds", PIECE_SECONDS)
     return out.read_text()
+
+
+def test_same_work_growth_fits_only_the_chunks_doing_chunk_5s_work():
+    """The streaming benchmark's growth figure: times on an exact line within one phase give the line's ratio,
+    whatever the other phases cost."""
+    prefilled = [41, 58, 87, 116] * 40
+    seconds = [0.5 + 0.001 * i if n == 87 else 9.0 * (i % 3) for i, n in enumerate(prefilled)]
+    growth, fitted = same_work_growth(seconds, prefilled, 6, 146)
+    assert fitted == 40 and abs(growth - (0.5 + 0.146) / (0.5 + 0.006)) < 1e-9
