@@ -8,8 +8,8 @@ stop at random places, so every chunk generates exactly `--tokens` tokens (EOS i
 (honest peak RSS), the stream runs over 60 s and over `--seconds` with the default policy (2 s chunks,
 segments cut at pauses); printed: the compute time of chunk 5 and chunk 145 and their ratio (target <= 1.3),
 the same ratio fitted over every chunk doing chunk 5's work (`same_work_growth`: single chunks of about 1 s
-move by 15-45 % between runs on this host), the mean per-chunk latency (target <= 1.0 s for a 2 s chunk), the peak RSS at 60 s and at the full length
-(target: within 10 %). Beside them, the official algorithm (re-encode all audio and re-prefill the whole
+move by 15-45 % between runs on this host), the mean per-chunk latency (target <= 1.0 s for a 2 s chunk),
+the peak RSS at 60 s and at the full length (target: within 10 %). Beside them, the official algorithm (re-encode all audio and re-prefill the whole
 prompt every chunk, no segments) run with the same graphs (`ReencodeStream`), timed at chunks 5 and 145
 only: its prefix there is the length the unsegmented stream would have (3 tokens more per chunk after the
 first two: 8 generated, 5 rolled back).

@@ -12,8 +12,8 @@ import onnx
 from onnx.external_data_helper import load_external_data_for_model
 
 from qwen_asr_edge.errors import InputError
-from qwen_asr_edge.model_dir import (DECODER, DECODER_PREFILL, ENCODER_CONV, ENCODER_TRANSFORMER, EXTERNAL_DATA_BYTES, finish_model_dir,
-                                     open_model_dir, start_model_dir)
+from qwen_asr_edge.model_dir import (DECODER, DECODER_PREFILL, ENCODER_CONV, ENCODER_TRANSFORMER, EXTERNAL_DATA_BYTES,
+                                     finish_model_dir, open_model_dir, start_model_dir)
 
 from .conv_w8a8 import quantize_convs_w8a8
 from .fusion import fuse_rms_norms, fuse_rotary_embeddings

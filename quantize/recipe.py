@@ -3,10 +3,11 @@
 Parts: encoder_conv, encoder_transformer, decoder (its MatMul weights) and embed (the token table, which
 is also the tied output head); optionally prefill: a second copy of the decoder graph at another precision,
 which an ASR model runs for calls of many new tokens (the prompt, beam search's wide steps) while the
-decoder graph runs the one-token steps (an aligner's single pass is a prefill: it takes this precision). A precision is `fp32`, `int8:BLOCK` or `int4:BLOCK` (weight-only,
-symmetric blocks of BLOCK input channels, MatMulNBits with accuracy level 4), or `w8a8` (int8 weights per
-column and int8 activations per token, quantize/dynamic.py; on `encoder_conv` also its convolutions, with
-int8 activations per 1 s chunk, quantize/conv_w8a8.py; not for `embed`); `embed` takes fp32 or int8.
+decoder graph runs the one-token steps (an aligner's single pass is a prefill: it takes this precision).
+A precision is `fp32`, `int8:BLOCK` or `int4:BLOCK` (weight-only, symmetric blocks of BLOCK input channels,
+MatMulNBits with accuracy level 4), or `w8a8` (int8 weights per column and int8 activations per token,
+quantize/dynamic.py; on `encoder_conv` also its convolutions, with int8 activations per 1 s chunk,
+quantize/conv_w8a8.py; not for `embed`); `embed` takes fp32 or int8.
 `--quant` picks a preset; `--recipe "decoder=int4:32,embed=int8:128"` overrides single parts.
 """
 from __future__ import annotations

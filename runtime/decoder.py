@@ -61,7 +61,7 @@ class Decoder:
 
     def session_for(self, rows: int) -> ort.InferenceSession:
         """The session that runs a call of `rows` new token rows."""
-        return self.prefill_session if self.prefill_session and rows >= PREFILL_ROWS else self.session
+        return self.prefill_session if self.prefill_session is not None and rows >= PREFILL_ROWS else self.session
 
     def _call(self, embeds: np.ndarray, positions: np.ndarray, prefix: KVCache, past: KVCache) -> tuple[np.ndarray, KVCache]:
         feeds = {"inputs_embeds": np.ascontiguousarray(embeds, dtype=np.float32),

@@ -357,9 +357,9 @@ def test_w8a8_convs_compute_the_integer_formula_exactly(opset):
 def test_fast_preset_prefills_on_w8a8_graph_and_steps_on_int4_graph(tiny_model, tmp_path):
     """`fast`: a w8a8 copy of the decoder (decoder_prefill) runs every call of PREFILL_ROWS or more new token
     rows, the int4 decoder the narrower ones; each call's outputs are exactly its graph's own outputs on the
-    same inputs, and either graph continues the other's cache. The aligner's one pass takes the prefill
+    same inputs, and the int4 steps continue the prefill graph's cache. The aligner's one pass takes the prefill
     precision, with no second graph."""
-    from qwen_asr_edge.decoder import PREFILL_ROWS, Decoder
+    from qwen_asr_edge.decoder import PREFILL_ROWS, Decoder, KVCache
     from qwen_asr_edge.sessions import make_session
 
     fast = quantize_model_dir(tiny_model, tmp_path / "fast", "fast", "decoder=int4:16", **QUIET)
@@ -385,12 +385,12 @@ def test_fast_preset_prefills_on_w8a8_graph_and_steps_on_int4_graph(tiny_model, 
         return [logits, *present.keys, *present.values]
 
     def assert_same(got, want):
-        for have, expected in zip(got, want):
+        for have, expected in zip(got, want, strict=True):
             np.testing.assert_array_equal(have, expected)
 
     got = call(asr.decoder, prompt, 0, empty)
     assert_same(got, call(alone["decoder_prefill"], prompt, 0, empty))
-    prefix = type(empty)(tuple(got[1:1 + layout[0]]), tuple(got[1 + layout[0]:]))
+    prefix = KVCache(tuple(got[1:1 + layout[0]]), tuple(got[1 + layout[0]:]))
     for rows in (1, PREFILL_ROWS - 1, PREFILL_ROWS):
         step = rng.standard_normal((rows, 1, m["hidden_size"])).astype(np.float32)
         want = "decoder_prefill" if rows >= PREFILL_ROWS else "decoder"
