@@ -63,6 +63,9 @@ def apply_recipe(work: Path, graphs: dict[str, dict], embed: dict, recipe: dict[
     """Quantize the fp32 graphs in `work` in place as `recipe` says; returns the new embed section and the
     graphs section (`graphs`: name -> {"file", ...}), with a `decoder_prefill` copy of the decoder's entry
     if the recipe has a prefill precision."""
+    prefill = recipe.get(PREFILL)
+    if prefill and DECODER_PREFILL in graphs:
+        raise InputError("a prefill precision is for dynamic-shape models; this one has its own static prefill graph")
     for part in (ENCODER_CONV, ENCODER_TRANSFORMER):
         if recipe[part].bits:
             t0 = time.time()
@@ -72,16 +75,12 @@ def apply_recipe(work: Path, graphs: dict[str, dict], embed: dict, recipe: dict[
                 model = quantize_convs_w8a8(model)
             save_graph(model, path)
             log(f"quantized {part} to {recipe[part]} in {time.time() - t0:.1f} s")
-    prefill = recipe.get(PREFILL)
     if not (recipe[DECODER].bits or recipe["embed"].bits or prefill):
         return embed, graphs
     t0 = time.time()
     fp32_decoder = work / graphs[DECODER]["file"]
-    tied = any(node.name == HEAD_NODE for node in onnx.load(str(fp32_decoder), load_external_data=False).graph.node)
     precisions = {DECODER: recipe[DECODER]}  # the graphs to write from the fp32 decoder, prefill first (below)
     if prefill:
-        if DECODER_PREFILL in graphs:
-            raise InputError("a prefill precision is for dynamic-shape models; this one has its own static prefill graph")
         graphs = {**graphs, DECODER_PREFILL: {**graphs[DECODER], "file": "decoder_prefill.onnx"}}
         precisions = {DECODER_PREFILL: prefill, **precisions}  # it reads the fp32 decoder the other one replaces
     table = np.load(work / embed["file"], allow_pickle=False, mmap_mode="r")
@@ -90,6 +89,7 @@ def apply_recipe(work: Path, graphs: dict[str, dict], embed: dict, recipe: dict[
     del table
     for name, precision in precisions.items():
         model = onnx.load(str(fp32_decoder), load_external_data=False)
+        tied = any(node.name == HEAD_NODE for node in model.graph.node)  # ASR; an aligner has its own classifier
         if tied:
             detach_head(model, hidden)
         if precision.bits:
