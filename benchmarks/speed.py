@@ -19,7 +19,8 @@ a warm-up on 1 s of audio through the whole pipeline): encoder time per audio se
 token's logits), decode ms per token (a fixed number of tokens: random weights stop anywhere, so EOS is
 suppressed), end to end at `--tokens-per-second` generated tokens per audio second, cold start (a new process
 transcribing 1 s, best of 2), peak RSS, size on disk; the aligner on 60 s (each of ours); the decode bound
-(decode time over weight bytes read per token / measured bandwidth); the compute floor of time to first token,
+(decode time over weight bytes read per token / measured bandwidth) and the kernel floor (one step's weight
+products alone through the same kernels, benchmarks/kernel_floor.py); the compute floor of time to first token,
 end to end and the aligner (their FLOPs over this machine's measured matrix-product speed, benchmarks/flops.py),
 set against each target; and the streaming figures of `benchmarks.streaming`.
 Writes the markdown to --out (BENCHMARKS.md at the top of the repository) and all figures to the same path
@@ -42,6 +43,7 @@ import numpy as np
 import soundfile as sf
 
 from .flops import audio_tokens, decoder_flops, encoder_flops, gemm_gflops
+from .kernel_floor import kernel_floor_ms
 from .quantization import REPO, _ort_version, build_models, part_sizes, peak_rss_mb, random_checkpoint
 from .timing import best_of
 
@@ -314,13 +316,18 @@ def report(r: dict, args: argparse.Namespace) -> str:
                          f"| {c['ttft_s']:.2f} | {ratio(ref.get('ttft_s'), c['ttft_s'])} | {c['decode_ms_per_token']:.1f} "
                          f"| {ratio(ref.get('decode_ms_per_token'), c['decode_ms_per_token'])} | {bound} | {e2e} "
                          f"| {e2e_vs} | {v['peak_rss_mb']:.0f} |")
-    lines += ["", "| engine | size on disk MB | weight MB read per token | decode bound ms/token | load s | cold start s "
-              "| cold start vs official |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "`decode bound`: the weight bytes a step reads / the measured bandwidth. `kernels`: one step's weight "
+              "products alone through the same ONNX Runtime kernels and weights (`python -m benchmarks.kernel_floor "
+              "MODEL_DIR`; none for w8a8, whose products take activations quantized by other nodes): `kernels / "
+              "bound` is how near the kernels come to the memory's speed, `decode / kernels` (10 s) what the rest "
+              "of a step (attention, norms, host) adds.", "",
+              "| engine | size on disk MB | weight MB read per token | decode bound ms/token | kernels ms/token "
+              "| kernels / bound | decode / kernels | load s | cold start s | cold start vs official |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, v, is_official in rows:
-        bound = "-" if is_official else f"{v['bytes_per_token'] / 1e6:.0f} | {v['bound_ms_per_token']:.1f}"
         cold = v.get("cold_start_s")
-        lines.append(f"| {name} | {v['size_mb']:.0f} | {'- | -' if is_official else bound} | {v['load_s']:.2f} "
-                     f"| {f'{cold:.2f}' if cold else '-'} | {ratio(off32.get('cold_start_s'), cold)} |")
+        lines.append(f"| {name} | {v['size_mb']:.0f} | {'- | - | - | - | -' if is_official else decode_costs(v)} "
+                     f"| {v['load_s']:.2f} | {f'{cold:.2f}' if cold else '-'} | {ratio(off32.get('cold_start_s'), cold)} |")
     if r.get("aligner"):
         a = r["aligner"]
         lines += ["", f"## Forced aligner (`{args.aligner_config}`), {ALIGN_SECONDS} s of audio, {a['words']} words", "",
@@ -335,6 +342,17 @@ def report(r: dict, args: argparse.Namespace) -> str:
     if r.get("streaming"):
         lines += ["", "## Streaming (`python -m benchmarks.streaming`)", "", r["streaming"].strip()]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def decode_costs(v: dict) -> str:
+    """Weight MB per token, bound ms, kernels ms, kernels / bound, decode on 10 s / kernels: table cells."""
+    kernels = v.get("kernel_floor_ms")
+    cells = [f"{v['bytes_per_token'] / 1e6:.0f}", f"{v['bound_ms_per_token']:.1f}"]
+    if kernels is None:
+        return " | ".join(cells + ["-"] * 3)
+    decode = v["clips"].get("10", {}).get("decode_ms_per_token")
+    return " | ".join(cells + [f"{kernels:.1f}", f"{kernels / v['bound_ms_per_token']:.2f}",
+                               f"{decode / kernels:.2f}" if decode else "-"])
 
 
 def floor_section(r: dict) -> list[str]:
@@ -398,6 +416,7 @@ def run(args: argparse.Namespace, audio_dir: Path) -> dict:
         v["size_mb"] = part_sizes(model_dir)["total"] / 1e6
         v["bytes_per_token"] = decode_bytes_per_token(model_dir)
         v["bound_ms_per_token"] = v["bytes_per_token"] / (result["bandwidth_gbs"] * 1e9) * 1e3
+        v["kernel_floor_ms"] = kernel_floor_ms(model_dir, args.threads)
         v["cold_start_s"] = cold_start([sys.executable, "-m", "qwen_asr_edge", "transcribe", str(clips[1]), "-m",
                                         str(model_dir), "--max-new-tokens", "8", "-t", str(args.threads), "--no-progress"])
         result["ours"][name] = v
