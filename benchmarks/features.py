@@ -17,10 +17,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+
+from .timing import fastest_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINES = ("native", "native-avx2", "native-baseline", "numpy", "hf")
@@ -54,11 +55,7 @@ def measure(engine: str, seconds: float, repeat: int) -> dict:
     rng = np.random.default_rng(0)
     audio = (0.1 * rng.standard_normal(int(seconds * 16000))).astype(np.float32)
     baseline = _memory_kb("VmRSS")
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        extract(audio)
-        best = min(best, time.perf_counter() - started)
+    best = fastest_seconds(lambda: extract(audio), repeat)
     result = {"x_realtime": seconds / best, "ms": best * 1e3, "peak_mb": (_memory_kb("VmHWM") - baseline) / 1024}
     if engine.startswith("native"):
         from qwen_asr_edge import _native

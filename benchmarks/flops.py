@@ -17,11 +17,11 @@ writes it (per-token int8 activations, u8 x s8 GEMM: 1.45-1.75x float32 on AVX2 
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from qwen_asr_edge.encoder import CHUNK_FRAMES, CHUNK_TOKENS, tokens_for_frames
+
+from .timing import fastest_seconds
 
 FRAMES_PER_SECOND = 100
 
@@ -91,11 +91,7 @@ def gemm_gflops(threads: int, rows: int = 512, hidden: int = 1024, inner: int = 
             model = quantize_matmuls_w8a8(model)
         session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         session.run(None, {"A": a})
-        best = float("inf")
-        for _ in range(rounds):
-            started = time.perf_counter()
-            session.run(None, {"A": a})
-            best = min(best, time.perf_counter() - started)
+        best = fastest_seconds(lambda: session.run(None, {"A": a}), rounds)
         result[name] = 2 * rows * hidden * inner / best / 1e9
     result["best"] = max(result.values())
     return result

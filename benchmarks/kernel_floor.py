@@ -14,7 +14,6 @@ quantized by other nodes) have no floor here.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,8 @@ import onnxruntime as ort
 from onnx import TensorProto, helper
 
 from qwen_asr_edge.model_dir import DECODER, open_model_dir
+
+from .timing import fastest_seconds
 
 PRODUCTS = ("MatMulNBits", "MatMul", "Gemm")
 ON_QUANTIZED_ACTIVATIONS = ("MatMulInteger", "MatMulIntegerToFloat")  # w8a8: quantize/dynamic.py
@@ -82,12 +83,7 @@ def kernel_floor_ms(model_dir: Path, threads: int, rounds: int = 20) -> float | 
     rng = np.random.default_rng(0)
     feeds = {i.name: rng.standard_normal(i.shape, dtype=np.float32) for i in session.get_inputs()}
     session.run(None, feeds)
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.perf_counter()
-        session.run(None, feeds)
-        best = min(best, time.perf_counter() - started)
-    return best * 1e3
+    return fastest_seconds(lambda: session.run(None, feeds), rounds) * 1e3
 
 
 def main() -> None:

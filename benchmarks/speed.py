@@ -45,7 +45,7 @@ import soundfile as sf
 from .flops import audio_tokens, decoder_flops, encoder_flops, gemm_gflops
 from .kernel_floor import kernel_floor_ms
 from .quantization import REPO, _ort_version, build_models, part_sizes, peak_rss_mb, random_checkpoint
-from .timing import best_of
+from .timing import best_of, fastest_seconds
 
 OURS = ("int4", "fast", "w8a8", "int8", "fp32")
 ALIGNER_ENGINES = ("int4", "w8a8", "int8", "fp32")  # an aligner quantized `fast` is its w8a8 (quantize/recipe.py)
@@ -68,12 +68,8 @@ def read_bandwidth_gbs(threads: int, gib: float = 1.0, rounds: int = 5) -> float
     GIL in reductions), best of `rounds`; bytes read / seconds."""
     data = np.ones(int(gib * 2**30) // 8)
     parts = np.array_split(data, threads)
-    best = float("inf")
     with ThreadPoolExecutor(threads) as pool:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            list(pool.map(np.sum, parts))
-            best = min(best, time.perf_counter() - started)
+        best = fastest_seconds(lambda: list(pool.map(np.sum, parts)), rounds)
     return data.nbytes / best / 1e9
 
 
@@ -229,12 +225,7 @@ def official(python: Path, command: str, ckpt: Path, clips: list[Path], args: ar
 
 def cold_start(command: list[str], rounds: int = 2) -> float:
     """Wall time of a new process running `command` to its end, best of `rounds` (files in the page cache)."""
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=REPO, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - started)
-    return best
+    return fastest_seconds(lambda: subprocess.run(command, cwd=REPO, check=True, capture_output=True), rounds)
 
 
 # --- the compute floor --------------------------------------------------------------------------------------

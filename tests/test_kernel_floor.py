@@ -1,6 +1,4 @@
 """benchmarks/kernel_floor.py: the graph of a decoder's weight products alone, against exact math."""
-import json
-
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -13,7 +11,7 @@ QUIET = dict(log=lambda msg: None)
 
 
 def text_layers(model_dir) -> int:
-    return json.loads((model_dir / "manifest.json").read_text())["model"]["num_layers"]
+    return open_model_dir(model_dir).manifest["model"]["num_layers"]
 
 
 def test_fp32_products_are_the_decoders_weights_times_their_inputs(tiny_model):
